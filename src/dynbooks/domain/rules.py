@@ -47,7 +47,8 @@ def check_filter(spec: FilterSpec) -> FilterSpec:
                 raise ValueError(f"{field}: an empty table of operators")
             unknown = sorted(set(cond) - OPERATORS)
             if unknown:
-                raise ValueError(f"{field}: unknown operator {unknown[0]!r} (use one of {', '.join(sorted(OPERATORS))})")
+                known = ", ".join(sorted(OPERATORS))
+                raise ValueError(f"{field}: unknown operator {unknown[0]!r} (use one of {known})")
             for op in ("in", "not_in"):
                 if op in cond and not isinstance(cond[op], list):
                     raise ValueError(f"{field}.{op}: needs a list")
