@@ -1,0 +1,197 @@
+"""The allocator: a pure function from plain numpy data to a plan (SPEC §4).
+
+``plan = allocate(problem)`` has no I/O, no clock and no randomness. It guarantees, in this order:
+
+1. Eligibility and capacity are never broken: an account is placed only in a bucket it is eligible for,
+   and no rep gets more accounts in a bucket than its free capacity there.
+2. The total priority distributed is maximal (exact, see :mod:`dynbooks.domain.selection`) when there is
+   no cooldown. With cooldown pairs the plan stays feasible but may fall short of the optimum of the
+   problem with rep-level exclusions; the gap is measured by the tests and is zero in practice when a
+   bucket has several reps.
+3. Inside a bucket the selected accounts are dealt by a capacity-proportional snake
+   (:mod:`dynbooks.domain.dealing`), which is weighted-EF1 when there is no cooldown.
+4. Cooldown: a rep is never dealt an account of a cooldown pair. An offending account is swapped with
+   the nearest account in dealing order (earlier first) held by another rep of the bucket who may take
+   it and whose account the first rep may take; when nobody can, the (account, bucket) pair is made
+   ineligible and the selection runs again.
+5. Deterministic: the plan (its set of (account id, rep id) pairs and its rows) does not depend on the
+   order of account rows or rep rows, because every ordering ends on an id.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from dynbooks.domain.dealing import pick_sequence
+from dynbooks.domain.selection import pool_order, priority_key, select
+
+__all__ = ["AllocationProblem", "Bucket", "Plan", "allocate", "pool_order"]
+
+IntArray = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True)
+class Bucket:
+    """A (book rule, segment) of one role; ``segment`` None is the rule's remainder part."""
+
+    rule: str
+    segment: str | None
+
+    @property
+    def label(self) -> str:
+        """``rule/segment``, or ``rule/remainder`` for the remainder part."""
+        return f"{self.rule}/{self.segment if self.segment is not None else 'remainder'}"
+
+
+@dataclass(frozen=True)
+class AllocationProblem:
+    """Everything the allocator needs, as plain arrays (``n`` accounts, ``B`` buckets, ``m`` reps).
+
+    ``account_ids`` (n,) unique; ``priority`` (n,) float64; ``tiebreak`` (k, n) float64 extra sort keys,
+    smaller is better, ``k`` may be 0; ``eligible`` (n, B) bool, with filters, ``min_priority`` and
+    segment logic already applied; ``buckets`` (B,); ``rep_ids`` (m,) unique; ``capacity`` (m, B) int64
+    free slots (0 where the rep is not in the bucket's rule); ``cooldown_accounts`` / ``cooldown_reps``
+    (p,) index pairs that must never be dealt together.
+    """
+
+    account_ids: npt.NDArray[np.object_]
+    priority: npt.NDArray[np.float64]
+    tiebreak: npt.NDArray[np.float64]
+    eligible: npt.NDArray[np.bool_]
+    buckets: tuple[Bucket, ...]
+    rep_ids: npt.NDArray[np.object_]
+    capacity: IntArray
+    cooldown_accounts: IntArray
+    cooldown_reps: IntArray
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Assignments, one row each, ordered by bucket then dealing order.
+
+    ``account``/``rep``/``bucket`` index the problem's arrays; ``rank`` is the 1-based rank of the account
+    among the accounts selected for its bucket (best first); the slot it was dealt in is the rep's pick
+    ``pick`` of ``picks`` (the rep's free capacity in that bucket); ``priority`` is the account's priority.
+    """
+
+    account: IntArray
+    rep: IntArray
+    bucket: IntArray
+    rank: IntArray
+    pick: IntArray
+    picks: IntArray
+    priority: npt.NDArray[np.float64]
+    total_priority: float
+
+    def explain(self, problem: AllocationProblem, j: int) -> str:
+        """One sentence saying why plan row ``j`` went where it went."""
+        b = int(self.bucket[j])
+        selected = int(np.count_nonzero(self.bucket == b))
+        return (
+            f"ranked {self.rank[j]} of {selected} in {problem.buckets[b].label} "
+            f"(priority {self.priority[j]:.3f}); pick {self.pick[j]} of {self.picks[j]} for rep "
+            f"{problem.rep_ids[self.rep[j]]} in a capacity-proportional snake"
+        )
+
+
+def allocate(problem: AllocationProblem) -> Plan:
+    """The plan for ``problem``; see the module docstring for the guarantees and their order."""
+    n = len(problem.account_ids)
+    m = len(problem.rep_ids)
+    nb = len(problem.buckets)
+    ids = np.asarray(problem.account_ids, dtype=object)
+    key = priority_key(problem.priority)
+    tiebreak = np.asarray(problem.tiebreak, dtype=np.float64).reshape(-1, n) if n else np.zeros((0, 0))
+    if tiebreak.size and np.isnan(tiebreak).any():
+        raise ValueError("tiebreak keys must not be NaN")
+    eligible = np.asarray(problem.eligible, dtype=bool).reshape(n, nb)
+    capacity = np.asarray(problem.capacity, dtype=np.int64).reshape(m, nb)
+    if (capacity < 0).any():
+        raise ValueError("capacity must be >= 0")
+    rep_position = np.empty(m, dtype=np.int64)
+    rep_position[np.argsort(np.asarray(problem.rep_ids).astype(str), kind="stable")] = np.arange(m)
+    forbidden = np.unique(
+        np.asarray(problem.cooldown_accounts, dtype=np.int64) * max(m, 1)
+        + np.asarray(problem.cooldown_reps, dtype=np.int64)
+    )
+    bucket_cap = capacity.sum(axis=0)
+
+    copied = False
+    while True:
+        accounts, buckets = select(key, tiebreak, ids, eligible, bucket_cap)
+        rows, dropped = _deal(accounts, buckets, capacity, rep_position, forbidden, m)
+        if not dropped:
+            break
+        if not copied:  # never write into the caller's array
+            eligible, copied = eligible.copy(), True
+        for a, b in dropped:
+            eligible[a, b] = False
+
+    account, rep, bucket, rank, pick, picks = rows
+    priority = np.asarray(problem.priority, dtype=np.float64)[account]
+    return Plan(account, rep, bucket, rank, pick, picks, priority, float(priority.sum()))
+
+
+def _deal(
+    accounts: IntArray,
+    buckets: IntArray,
+    capacity: IntArray,
+    rep_position: IntArray,
+    forbidden: IntArray,
+    m: int,
+) -> tuple[tuple[IntArray, ...], list[tuple[int, int]]]:
+    """Deal every bucket; returns the plan columns and the (account, bucket) pairs cooldown could not fix."""
+    order = np.argsort(buckets, kind="stable")  # accounts arrive in pool order; keep it inside a bucket
+    accounts, buckets = accounts[order], buckets[order]
+    starts = np.searchsorted(buckets, np.arange(capacity.shape[1] + 1))
+    columns: list[list[IntArray]] = [[] for _ in range(6)]
+    dropped: list[tuple[int, int]] = []
+    for b in range(capacity.shape[1]):
+        acc = accounts[starts[b] : starts[b + 1]]
+        if acc.size == 0:
+            continue
+        rep, t = pick_sequence(capacity[:, b], rep_position)
+        rep, t = rep[: acc.size], t[: acc.size]
+        acc = acc.copy()
+        rank = np.arange(1, acc.size + 1, dtype=np.int64)
+        if forbidden.size:
+            dropped += _fix_cooldown(acc, rank, rep, forbidden, m, b)
+        for col, values in zip(
+            columns, (acc, rep, np.full(acc.size, b, np.int64), rank, t + 1, capacity[rep, b]), strict=True
+        ):
+            col.append(values)
+    if not columns[0]:
+        empty = np.zeros(0, dtype=np.int64)
+        return (empty,) * 6, dropped
+    return tuple(np.concatenate(col) for col in columns), dropped
+
+
+def _allowed(acc: IntArray | int, rep: IntArray | int, forbidden: IntArray, m: int) -> npt.NDArray[np.bool_]:
+    code = np.asarray(acc, dtype=np.int64) * max(m, 1) + np.asarray(rep, dtype=np.int64)
+    found = np.searchsorted(forbidden, code)
+    hit = forbidden[np.minimum(found, forbidden.size - 1)] == code
+    return np.asarray(~hit)
+
+
+def _fix_cooldown(
+    acc: IntArray, rank: IntArray, rep: IntArray, forbidden: IntArray, m: int, b: int
+) -> list[tuple[int, int]]:
+    """Swap cooldown offenders in place (``acc`` and ``rank`` move together); return what cannot stay."""
+    dropped: list[tuple[int, int]] = []
+    for s in (int(i) for i in np.flatnonzero(~_allowed(acc, rep, forbidden, m))):
+        if _allowed(acc[s], rep[s], forbidden, m):
+            continue  # an earlier swap already fixed this slot
+        a, r = int(acc[s]), int(rep[s])
+        ok = (rep != r) & _allowed(a, rep, forbidden, m) & _allowed(acc, r, forbidden, m)
+        candidates = np.flatnonzero(ok)
+        if candidates.size == 0:
+            dropped.append((a, b))
+            continue
+        distance = np.abs(candidates - s)
+        other = int(candidates[np.lexsort((candidates, distance))[0]])
+        acc[[s, other]] = acc[[other, s]]
+        rank[[s, other]] = rank[[other, s]]
+    return dropped

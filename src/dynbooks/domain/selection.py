@@ -1,0 +1,266 @@
+"""Optimal selection: which accounts go to which bucket (SPEC §4, objective 2).
+
+The pool order
+    Accounts are ranked by priority as fixed point ``round(priority * 1e6)`` (int64) descending, then by
+    each ``tiebreak`` row in order ascending (the caller orients them so that smaller is better), then by
+    account id ascending. Account ids are unique, so this is a total order and it does not depend on the
+    order of the input rows.
+
+The guarantee
+    Among all assignments of accounts to buckets that respect eligibility and each bucket's capacity
+    (the sum of its reps' free slots), :func:`select` returns one of maximum total priority (in the
+    fixed-point unit). An account's value does not depend on the bucket, so the feasible account sets
+    form a transversal matroid and the greedy walk in pool order ("take the account if the taken set
+    can still be matched") is exact. It is also lexicographically best: no better account is left out
+    for a worse one.
+
+How it stays fast
+    Accounts with the same eligibility bitmask form a *type*; there are few types. Once a type is
+    rejected it stays rejected (matroid), so the accepted accounts of a type are a prefix of that type
+    in pool order. We find each point where a Hall set becomes tight by binary search on a prefix of
+    the stream, with a max-flow on the tiny type × bucket graph, and retire the types that can no longer
+    grow; at most one event per type. Before that, each type is cut to its best ``capacity(mask)``
+    accounts (no more could ever be taken), so only the candidates are sorted.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import maximum_flow
+
+__all__ = ["FIXED_POINT", "eligibility_types", "order_subset", "pool_order", "priority_key", "select"]
+
+FIXED_POINT = 1_000_000
+"""Priorities are compared as ``round(priority * FIXED_POINT)``: equal to 6 decimals means tied."""
+
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+FloatArray = npt.NDArray[np.float64]
+
+
+def priority_key(priority: npt.ArrayLike) -> IntArray:
+    """The fixed-point priority ``round(priority * 1e6)`` as int64; NaN or infinite priorities are refused."""
+    p = np.asarray(priority, dtype=np.float64)
+    if not np.isfinite(p).all():
+        raise ValueError("priority must be finite")
+    return np.rint(p * FIXED_POINT).astype(np.int64)
+
+
+def order_subset(idx: IntArray, key: IntArray, tiebreak: FloatArray, account_ids: npt.NDArray[np.object_]) -> IntArray:
+    """``idx`` sorted by the pool order (key descending, tiebreak rows ascending, account id ascending).
+
+    The numeric keys are sorted first; account ids are compared only inside runs where every numeric key
+    is equal, because comparing strings is far slower than comparing numbers and ties are rare.
+    """
+    idx = np.asarray(idx, dtype=np.int64)
+    if idx.size <= 1:
+        return idx.copy()
+    neg = -key[idx]
+    rows = [tiebreak[r, idx] for r in range(tiebreak.shape[0])]
+    perm = np.lexsort((*reversed(rows), neg)) if rows else np.argsort(neg)
+    out = idx[perm]
+    tied = neg[perm][1:] == neg[perm][:-1]
+    for row in rows:
+        sorted_row = row[perm]
+        tied &= sorted_row[1:] == sorted_row[:-1]
+    if not tied.any():
+        return out
+    # Runs of equal numeric keys: sort each run by account id, leaving the rest in place.
+    starts = np.flatnonzero(np.diff(np.concatenate(([0], tied.astype(np.int8), [0]))) == 1)
+    ends = np.flatnonzero(np.diff(np.concatenate(([0], tied.astype(np.int8), [0]))) == -1) + 1
+    lengths = ends - starts
+    members = np.repeat(starts, lengths) + (np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths))
+    run = np.repeat(np.arange(starts.size), lengths)
+    ids = np.asarray(account_ids[out[members]]).astype(str)
+    out[members] = out[members][np.lexsort((ids, run))]
+    return out
+
+
+def pool_order(priority: npt.ArrayLike, tiebreak: npt.ArrayLike, account_ids: npt.ArrayLike) -> IntArray:
+    """The permutation of account indices in pool order, best first.
+
+    Order: ``round(priority * 1e6)`` as int64 descending, then the rows of ``tiebreak`` (shape ``(k, n)``,
+    smaller is better) in order ascending, then account id ascending. The result does not depend on the
+    order of the input rows: shuffling them permutes the returned indices accordingly.
+    """
+    key = priority_key(priority)
+    tb = _tiebreak(tiebreak, key.size)
+    ids = np.asarray(account_ids, dtype=object)
+    return order_subset(np.arange(key.size, dtype=np.int64), key, tb, ids)
+
+
+def _tiebreak(tiebreak: npt.ArrayLike, n: int) -> FloatArray:
+    tb = np.asarray(tiebreak, dtype=np.float64).reshape(-1, n) if n else np.zeros((0, 0))
+    if np.isnan(tb).any():
+        raise ValueError("tiebreak keys must not be NaN")
+    return tb
+
+
+def eligibility_types(eligible: BoolArray) -> tuple[IntArray, BoolArray]:
+    """Group accounts by eligibility bitmask: ``(type of each account, mask of each type)``.
+
+    Types are numbered by ascending bitmask (bucket 0 is the lowest bit), so the numbering depends only
+    on the set of masks present, never on row order.
+    """
+    n, b = eligible.shape
+    if b <= 24:
+        code = np.zeros(n, dtype=np.uint32)
+        as_bytes = eligible.view(np.uint8)
+        for j in range(b):
+            np.bitwise_or(code, np.left_shift(as_bytes[:, j], j, dtype=np.uint32), out=code)
+        present = np.flatnonzero(np.bincount(code, minlength=1 << b))
+        lookup = np.zeros(1 << b, dtype=np.int64)
+        lookup[present] = np.arange(present.size)
+        masks = ((present[:, None] >> np.arange(b)) & 1).astype(bool)
+        return lookup[code], masks
+    masks, inverse = np.unique(eligible, axis=0, return_inverse=True)
+    # np.unique sorts rows lexicographically with bucket 0 most significant; re-number by bitmask order.
+    weights = [int(sum(1 << j for j in range(b) if row[j])) for row in masks]
+    renumber = np.argsort(np.argsort(np.array(weights, dtype=object)))
+    order = np.argsort(renumber)
+    return renumber[inverse.ravel()].astype(np.int64), masks[order]
+
+
+class _TypeGraph:
+    """Max-flow on source → type → bucket → sink; answers "can these per-type counts all be placed?"."""
+
+    def __init__(self, masks: BoolArray, bucket_cap: IntArray, big: int) -> None:
+        self.t, self.b = masks.shape
+        self.size = self.t + self.b + 2
+        self.sink = self.size - 1
+        tt, bb = np.nonzero(masks)
+        self.tt, self.bb = tt, bb
+        self.src = np.concatenate((np.zeros(self.t, np.int64), 1 + tt, 1 + self.t + np.arange(self.b)))
+        self.dst = np.concatenate((1 + np.arange(self.t), 1 + self.t + bb, np.full(self.b, self.sink)))
+        self.middle = np.full(tt.size, big, dtype=np.int64)
+        self.bucket_cap = np.minimum(bucket_cap, big).astype(np.int64)
+
+    def flow(self, x: IntArray) -> tuple[int, npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        """(flow value, dense capacity matrix, dense flow matrix) for per-type supplies ``x``."""
+        cap = np.concatenate((x, self.middle, self.bucket_cap)).astype(np.int32)
+        graph = csr_matrix((cap, (self.src, self.dst)), shape=(self.size, self.size))
+        result = maximum_flow(graph, 0, self.sink, method="dinic")
+        dense_cap = np.zeros((self.size, self.size), dtype=np.int64)
+        dense_cap[self.src, self.dst] = cap
+        return int(result.flow_value), dense_cap, np.asarray(result.flow.toarray(), dtype=np.int64)
+
+    def feasible(self, x: IntArray) -> bool:
+        cap = np.concatenate((x, self.middle, self.bucket_cap)).astype(np.int32)
+        graph = csr_matrix((cap, (self.src, self.dst)), shape=(self.size, self.size))
+        return int(maximum_flow(graph, 0, self.sink, method="dinic").flow_value) == int(x.sum())
+
+    def can_grow(self, x: IntArray) -> BoolArray:
+        """For a feasible ``x``: which types could take one more account (a residual path to the sink)."""
+        _, cap, flow = self.flow(x)
+        residual = cap - flow
+        np.fill_diagonal(residual, 0)
+        reach = np.zeros(self.size, dtype=bool)
+        reach[self.sink] = True
+        while True:
+            grown = reach | (residual[:, reach] > 0).any(axis=1)
+            grown[0] = False  # paths must not go back through the source
+            if (grown == reach).all():
+                break
+            reach = grown
+        return reach[1 : 1 + self.t]
+
+    def split(self, x: IntArray) -> IntArray:
+        """A placement of ``x``: ``(types, buckets)`` matrix of counts (one max-flow, deterministic)."""
+        _, _, flow = self.flow(x)
+        out = np.zeros((self.t, self.b), dtype=np.int64)
+        out[self.tt, self.bb] = flow[1 + self.tt, 1 + self.t + self.bb]
+        return out
+
+
+def _best_k(idx: IntArray, k: int, key: IntArray, tiebreak: FloatArray, ids: npt.NDArray[np.object_]) -> IntArray:
+    """The best ``k`` of ``idx`` in pool order (as a set, unsorted); exact at ties on the boundary."""
+    if k >= idx.size:
+        return idx
+    if k <= 0:
+        return idx[:0]
+    sub = key[idx]
+    part = np.argpartition(sub, idx.size - k)
+    threshold = sub[part[idx.size - k]]
+    above = idx[sub > threshold]
+    at = idx[sub == threshold]
+    return np.concatenate((above, order_subset(at, key, tiebreak, ids)[: k - above.size]))
+
+
+def select(
+    key: IntArray,
+    tiebreak: FloatArray,
+    account_ids: npt.NDArray[np.object_],
+    eligible: BoolArray,
+    bucket_cap: IntArray,
+) -> tuple[IntArray, IntArray]:
+    """An optimal selection: ``(accounts, buckets)``, accounts in pool order.
+
+    Maximises the total fixed-point priority subject to eligibility and ``bucket_cap``. Inside a type,
+    the best accounts go to the lowest-numbered buckets of that type's share (from one max-flow).
+    """
+    n, nb = eligible.shape
+    empty = np.zeros(0, dtype=np.int64)
+    if n == 0 or nb == 0:
+        return empty, empty
+    types, masks = eligibility_types(eligible)
+    nt = masks.shape[0]
+    type_cap = masks.astype(np.int64) @ bucket_cap.astype(np.int64)
+
+    # Cut every type to its best capacity(mask) accounts: the rest can never be taken.
+    by_type = np.argsort(types.astype(np.uint16) if nt < 65536 else types, kind="stable")
+    bounds = np.concatenate(([0], np.cumsum(np.bincount(types, minlength=nt))))
+    parts = [_best_k(by_type[bounds[t] : bounds[t + 1]], int(type_cap[t]), key, tiebreak, account_ids)
+             for t in range(nt)]
+    stream = order_subset(np.concatenate(parts), key, tiebreak, account_ids)
+    if stream.size == 0:
+        return empty, empty
+    stream_type = types[stream]
+    size = stream.size
+    in_stream = np.argsort(stream_type.astype(np.uint16) if nt < 65536 else stream_type, kind="stable")
+    sbounds = np.concatenate(([0], np.cumsum(np.bincount(stream_type, minlength=nt))))
+    positions = [in_stream[sbounds[t] : sbounds[t + 1]] for t in range(nt)]
+
+    graph = _TypeGraph(masks, bucket_cap, big=size + 1)
+    alive = type_cap > 0
+    fixed = np.zeros(nt, dtype=np.int64)
+
+    def counts(p: int) -> IntArray:
+        x = fixed.copy()
+        for t in np.flatnonzero(alive):
+            x[t] = np.searchsorted(positions[t], p)
+        return x
+
+    cur = 0
+    while True:
+        if graph.feasible(counts(size)):
+            final = counts(size)
+            break
+        lo, hi = cur, size  # invariant: prefix lo is feasible, prefix hi is not
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            if graph.feasible(counts(mid)):
+                lo = mid
+            else:
+                hi = mid
+        x = counts(lo)
+        # Stream position lo is the first rejected account; retire every type that can no longer grow.
+        dead = alive & ~graph.can_grow(x)
+        if not dead[stream_type[lo]]:  # pragma: no cover - would mean the flow oracle is inconsistent
+            raise AssertionError("selection: the rejected account's type can still grow")
+        fixed[dead] = x[dead]
+        alive &= ~dead
+        cur = lo + 1
+
+    share = graph.split(final)
+    accounts = []
+    buckets = []
+    for t in range(nt):
+        taken = positions[t][: final[t]]
+        accounts.append(taken)
+        buckets.append(np.repeat(np.arange(nb, dtype=np.int64), share[t]))
+    pos = np.concatenate(accounts)
+    bucket = np.concatenate(buckets)
+    order = np.argsort(pos)
+    return stream[pos[order]], bucket[order]

@@ -1,0 +1,157 @@
+"""The allocator, by example: selection is optimal, dealing is a capacity-proportional snake."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from dynbooks.domain.allocate import AllocationProblem, Bucket, Plan, allocate, pool_order
+from dynbooks.domain.dealing import pick_sequence
+
+
+def problem(
+    priority: list[float] | np.ndarray,
+    eligible: list[list[bool]] | np.ndarray,
+    capacity: list[list[int]] | np.ndarray,
+    rep_ids: list[str] | None = None,
+    cooldown: list[tuple[int, int]] = (),  # type: ignore[assignment]
+    tiebreak: np.ndarray | None = None,
+) -> AllocationProblem:
+    pr = np.asarray(priority, dtype=np.float64)
+    el = np.asarray(eligible, dtype=bool)
+    cap = np.asarray(capacity, dtype=np.int64).reshape(-1, el.shape[1])
+    reps = rep_ids if rep_ids is not None else [f"R{i}" for i in range(cap.shape[0])]
+    pairs = np.asarray(cooldown, dtype=np.int64).reshape(-1, 2)
+    return AllocationProblem(
+        account_ids=np.array([f"acc{i:04d}" for i in range(pr.size)], dtype=object),
+        priority=pr,
+        tiebreak=np.zeros((0, pr.size)) if tiebreak is None else tiebreak,
+        eligible=el,
+        buckets=tuple(Bucket(f"rule{b}", None) for b in range(el.shape[1])),
+        rep_ids=np.array(reps, dtype=object).reshape(cap.shape[0]),
+        capacity=cap,
+        cooldown_accounts=pairs[:, 0],
+        cooldown_reps=pairs[:, 1],
+    )
+
+
+def dealt_to(plan: Plan, rep: int) -> np.ndarray:
+    return plan.account[plan.rep == rep]
+
+
+def test_two_reps_of_60_split_120_high_quality_accounts_evenly_in_count_and_quality() -> None:
+    rng = np.random.default_rng(7)
+    quality = np.sort(rng.uniform(80, 100, 120))[::-1]
+    p = problem(quality, np.ones((120, 1)), [[60], [60]], rep_ids=["Jane", "Joe"])
+    plan = allocate(p)
+    jane, joe = dealt_to(plan, 0), dealt_to(plan, 1)
+    assert (jane.size, joe.size) == (60, 60)
+    mean_jane, mean_joe = quality[jane].mean(), quality[joe].mean()
+    assert abs(mean_jane - mean_joe) / mean_joe < 0.005
+
+
+def test_equal_capacities_deal_an_exact_snake_a_b_b_a() -> None:
+    p = problem(np.arange(8, 0, -1.0), np.ones((8, 1)), [[4], [4]], rep_ids=["A", "B"])
+    plan = allocate(p)
+    order = np.argsort(plan.rank)
+    assert "".join(p.rep_ids[plan.rep[order]]) == "ABBAABBA"
+
+
+def test_snake_base_order_is_by_rep_id_not_by_input_row() -> None:
+    p = problem(np.arange(4, 0, -1.0), np.ones((4, 1)), [[2], [2]], rep_ids=["B", "A"])
+    plan = allocate(p)
+    assert p.rep_ids[plan.rep[plan.rank == 1]][0] == "A"
+
+
+def test_a_rep_with_four_times_the_capacity_picks_four_times_as_often() -> None:
+    rep, t = pick_sequence(np.array([1, 4]), np.array([0, 1]))
+    assert list(rep) == [0, 1, 1, 1, 1]  # the small rep's first pick ties round 0, so weighted-EF1 holds
+    assert list(t) == [0, 0, 1, 2, 3]
+
+
+def first_rule_greedy_total(p: AllocationProblem) -> float:
+    """Best account first, each to the first bucket (by index) that still has room."""
+    room = p.capacity.sum(axis=0).copy()
+    total = 0.0
+    for a in pool_order(p.priority, p.tiebreak, p.account_ids):
+        for b in np.flatnonzero(p.eligible[a]):
+            if room[b] > 0:
+                room[b] -= 1
+                total += float(p.priority[a])
+                break
+    return total
+
+
+def test_overlapping_specialist_and_generalist_beat_first_rule_greedy_on_a_scarce_pool() -> None:
+    # Bucket 0 is a generalist rule (accepts groups x and y), bucket 1 a specialist (only group y).
+    # The best accounts are group y: a greedy pass hands them to the generalist, starving the specialist.
+    priority = [100, 99, 98, 50, 40]
+    eligible = [[True, True], [True, True], [True, True], [True, False], [True, False]]
+    p = problem(priority, eligible, [[3, 0], [0, 3]])
+    plan = allocate(p)
+    assert plan.total_priority == pytest.approx(100 + 99 + 98 + 50 + 40)
+    assert plan.total_priority > first_rule_greedy_total(p)
+
+
+def test_accepted_accounts_of_a_type_are_its_best_ones_and_the_rest_stay_in_the_pool() -> None:
+    p = problem([5, 4, 3, 2, 1], np.ones((5, 1)), [[2]])
+    plan = allocate(p)
+    assert sorted(plan.account) == [0, 1]
+
+
+def test_ties_in_priority_are_broken_by_tiebreak_rows_then_account_id() -> None:
+    tiebreak = np.array([[2.0, 1.0, 1.0, 0.0]])
+    order = pool_order(np.array([7.0, 7.0, 7.0, 1.0]), tiebreak, np.array(["a", "c", "b", "z"], dtype=object))
+    assert list(order) == [2, 1, 0, 3]
+
+
+def test_priorities_equal_to_six_decimals_tie() -> None:
+    order = pool_order(np.array([1.0000001, 1.0]), np.zeros((0, 2)), np.array(["b", "a"], dtype=object))
+    assert list(order) == [1, 0]
+
+
+def test_returned_account_is_not_dealt_back_to_the_rep_in_cooldown() -> None:
+    p = problem([9, 8, 7, 6], np.ones((4, 1)), [[2], [2]], cooldown=[(0, 0)])
+    plan = allocate(p)
+    assert 0 not in dealt_to(plan, 0)
+    assert plan.total_priority == pytest.approx(30)
+
+
+def test_cooldown_with_no_other_rep_drops_the_account_and_selects_the_next_best() -> None:
+    p = problem([9, 8, 7], np.ones((3, 1)), [[2]], cooldown=[(0, 0)])
+    plan = allocate(p)
+    assert sorted(plan.account) == [1, 2]
+
+
+def test_cooldown_account_moves_to_another_bucket_when_its_bucket_cannot_take_it() -> None:
+    p = problem([9, 8], [[True, True], [True, False]], [[1, 0], [0, 1]], cooldown=[(0, 0)])
+    plan = allocate(p)
+    assert set(zip(plan.account, plan.rep, strict=True)) == {(1, 0), (0, 1)}
+
+
+def test_explain_names_rank_bucket_priority_pick_and_rep() -> None:
+    p = problem([9, 8, 7], np.ones((3, 1)), [[2], [1]], rep_ids=["R7", "R8"])
+    plan = allocate(p)
+    j = int(np.flatnonzero(plan.account == 2)[0])
+    assert plan.explain(p, j) == (
+        "ranked 3 of 3 in rule0/remainder (priority 7.000); pick 2 of 2 for rep R7 in a capacity-proportional snake"
+    )
+
+
+def test_empty_inputs_give_an_empty_plan() -> None:
+    plan = allocate(problem(np.zeros(0), np.zeros((0, 1)), [[3]]))
+    assert plan.account.size == 0 and plan.total_priority == 0.0
+    plan = allocate(problem([1.0, 2.0], np.ones((2, 1)), np.zeros((0, 1))))
+    assert plan.account.size == 0
+
+
+def test_nan_priority_is_refused() -> None:
+    with pytest.raises(ValueError, match="finite"):
+        allocate(problem([np.nan], np.ones((1, 1)), [[1]]))
+
+
+def test_the_callers_eligibility_array_is_not_modified() -> None:
+    p = problem([9, 8, 7], np.ones((3, 1)), [[2]], cooldown=[(0, 0)])
+    before = p.eligible.copy()
+    allocate(p)
+    assert (p.eligible == before).all()
