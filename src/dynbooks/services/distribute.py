@@ -1,0 +1,209 @@
+"""Distribution: build the allocation problem from the store, call the pure allocator, write the plan.
+
+Used by the cycle, by a return's replacement (``only_reps``) and by filling new or reactivated reps.
+The writes are three bulk inserts in the caller's transaction: the ownership rows, the ``distributed``
+events (with the explanation) and the assignment ledger.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Connection, insert, select
+
+from dynbooks.domain.allocate import AllocationProblem, Bucket, Plan, allocate
+from dynbooks.domain.rules import BookRule, Config
+from dynbooks.services.books import Rep, book_counts, free_capacity, load_reps, rules_of_role
+from dynbooks.services.context import Context
+from dynbooks.services.history import naive, record_rows
+from dynbooks.services.market import Market, load_market
+from dynbooks.store.schema import account_roles, assignments, events
+
+__all__ = ["Assignment", "distribute", "eligibility", "taken_mask"]
+
+LOSING_EVENTS = ("returned", "retrieved", "bumped")
+
+
+@dataclass(frozen=True)
+class Assignment:
+    account_id: str
+    role: str
+    rep_id: str
+    rule: str
+    segment: str | None
+    priority: float
+    rank: int
+    pick: int
+    picks: int
+    explanation: str
+
+
+def taken_mask(conn: Connection, market: Market, role: str) -> np.ndarray:
+    """Accounts with a row for ``role`` (owned, resting or in review): not in that role's pool."""
+    taken = np.zeros(market.n, dtype=bool)
+    for (account_id,) in conn.execute(select(account_roles.c.account_id).where(account_roles.c.role == role)):
+        i = market.index.get(account_id)
+        if i is not None:
+            taken[i] = True
+    return taken
+
+
+def eligibility(config: Config, market: Market, rules: list[BookRule], candidates: np.ndarray) -> tuple[
+    list[Bucket], np.ndarray
+]:
+    """The buckets (rule × segment, plus each rule's remainder) and which candidates each may take.
+
+    An account that matches two segments of a rule may go to either (it counts once); an account that
+    matches no segment goes to the remainder (``target_size`` − the segments' sizes).
+    """
+    buckets: list[Bucket] = []
+    masks: list[np.ndarray] = []
+    for rule in rules:
+        base = candidates & market.rule_match(rule) & (market.priority >= rule.min_priority)
+        in_any = np.zeros(market.n, dtype=bool)
+        for segment in rule.segments:
+            seg_mask = market.matches(segment.filter)
+            in_any |= seg_mask
+            buckets.append(Bucket(rule.name, segment.name))
+            masks.append(base & seg_mask)
+        if not rule.segments or rule.segment_sizes()[None] > 0:
+            buckets.append(Bucket(rule.name, None))
+            masks.append(base & ~in_any)
+    eligible = np.column_stack(masks) if masks else np.zeros((market.n, 0), dtype=bool)
+    return buckets, eligible
+
+
+def _cooldown(conn: Connection, ctx: Context, role: str, reps: list[Rep], rule_of: dict[str, BookRule]) -> set[
+    tuple[str, str]
+]:
+    """(account, rep) pairs a rep returned or lost within its rule's ``cooldown_days``."""
+    if not reps:
+        return set()
+    longest = max(rule_of[r.book_rule].cooldown_days for r in reps)
+    since = naive(ctx.now.stamp) - timedelta(days=longest)
+    query = select(events.c.account_id, events.c.rep_id, events.c.at).where(
+        events.c.role == role, events.c.type.in_(LOSING_EVENTS), events.c.at >= since
+    )
+    by_rep = {r.rep_id: r for r in reps}
+    pairs: set[tuple[str, str]] = set()
+    for account_id, rep_id, at in conn.execute(query):
+        rep = by_rep.get(rep_id)
+        if rep is not None and (ctx.now.day - at.date()).days < rule_of[rep.book_rule].cooldown_days:
+            pairs.add((account_id, rep_id))
+    return pairs
+
+
+def distribute(
+    conn: Connection,
+    ctx: Context,
+    cycle_id: str | None,
+    *,
+    how: str = "cycle",
+    only_reps: set[str] | None = None,
+    market: Market | None = None,
+) -> list[Assignment]:
+    """Deal the best ready pool accounts to reps with free capacity, in every role; write and return them."""
+    config = ctx.config
+    market = market or load_market(conn, config, ctx.now)
+    ready_base = market.active() & market.enrolled(config)
+    made: list[Assignment] = []
+    for role in config.roles:
+        rules = rules_of_role(config, role)
+        rule_of = {r.name: r for r in rules}
+        reps = [r for r in load_reps(conn, role) if r.book_rule in rule_of]
+        if only_reps is not None:
+            reps = [r for r in reps if r.rep_id in only_reps]
+        if not reps:
+            continue
+        candidates = ready_base & ~taken_mask(conn, market, role)
+        buckets, eligible = eligibility(config, market, rules, candidates)
+        counts = book_counts(conn, role)
+        capacity = np.zeros((len(reps), len(buckets)), dtype=np.int64)
+        for i, rep in enumerate(reps):
+            free = free_capacity(rep, rule_of[rep.book_rule], counts, ctx.now.day)
+            for b, bucket in enumerate(buckets):
+                if bucket.rule == rep.book_rule:
+                    capacity[i, b] = free.get(bucket.segment, 0)
+        keep = np.flatnonzero(eligible.any(axis=1))
+        if len(keep) == 0 or capacity.sum() == 0:
+            continue
+        plan, problem = _solve(conn, ctx, role, market, keep, eligible[keep], buckets, reps, capacity, rule_of)
+        made.extend(_write(conn, ctx, role, cycle_id, how, problem, plan))
+    return made
+
+
+def _solve(
+    conn: Connection,
+    ctx: Context,
+    role: str,
+    market: Market,
+    keep: np.ndarray,
+    eligible: np.ndarray,
+    buckets: list[Bucket],
+    reps: list[Rep],
+    capacity: np.ndarray,
+    rule_of: dict[str, BookRule],
+) -> tuple[Plan, AllocationProblem]:
+    ids = market.ids[keep]
+    local = {str(a): i for i, a in enumerate(ids)}
+    rep_index = {r.rep_id: i for i, r in enumerate(reps)}
+    pairs = [
+        (local[a], rep_index[r]) for a, r in _cooldown(conn, ctx, role, reps, rule_of) if a in local and r in rep_index
+    ]
+    problem = AllocationProblem(
+        account_ids=ids,
+        priority=market.priority[keep],
+        tiebreak=market.tiebreak[:, keep],
+        eligible=eligible,
+        buckets=tuple(buckets),
+        rep_ids=np.array([r.rep_id for r in reps], dtype=object),
+        capacity=capacity,
+        cooldown_accounts=np.array([p[0] for p in pairs], dtype=np.int64),
+        cooldown_reps=np.array([p[1] for p in pairs], dtype=np.int64),
+    )
+    return allocate(problem), problem
+
+
+def _write(
+    conn: Connection, ctx: Context, role: str, cycle_id: str | None, how: str, problem: AllocationProblem, plan: Plan
+) -> list[Assignment]:
+    stamp = naive(ctx.now.stamp)
+    made: list[Assignment] = []
+    role_rows: list[dict[str, Any]] = []
+    event_rows: list[dict[str, Any]] = []
+    ledger_rows: list[dict[str, Any]] = []
+    for j in range(len(plan.account)):
+        bucket = problem.buckets[int(plan.bucket[j])]
+        account_id = str(problem.account_ids[int(plan.account[j])])
+        rep_id = str(problem.rep_ids[int(plan.rep[j])])
+        why = plan.explain(problem, j)
+        a = Assignment(
+            account_id, role, rep_id, bucket.rule, bucket.segment, float(plan.priority[j]),
+            int(plan.rank[j]), int(plan.pick[j]), int(plan.picks[j]), why,
+        )
+        made.append(a)
+        role_rows.append({
+            "account_id": account_id, "role": role, "state": "owned", "rep_id": rep_id, "rule": bucket.rule,
+            "segment": bucket.segment, "since": stamp, "rest_until": None, "reason": how, "assigned_at": stamp,
+            "worked_at": stamp, "last_activity_at": None, "over_capacity": False, "cycle_id": cycle_id,
+        })
+        event_rows.append({
+            "at": stamp, "type": "distributed", "account_id": account_id, "role": role, "rep_id": rep_id,
+            "reason": how, "rule": bucket.rule, "cycle_id": cycle_id, "before": "pool", "after": "owned",
+            "actor": ctx.actor,
+            "data": {"segment": bucket.segment, "priority": round(a.priority, 6), "rank": a.rank, "pick": a.pick,
+                     "picks": a.picks, "explanation": why},
+        })
+        ledger_rows.append({
+            "account_id": account_id, "role": role, "rep_id": rep_id, "rule": bucket.rule, "segment": bucket.segment,
+            "assigned_at": stamp, "cycle_id": cycle_id, "priority": a.priority, "rank": a.rank, "pick": a.pick,
+            "picks": a.picks, "how": how,
+        })
+    if role_rows:
+        conn.execute(insert(account_roles), role_rows)
+        record_rows(conn, event_rows)
+        conn.execute(insert(assignments), ledger_rows)
+    return made
