@@ -1,0 +1,193 @@
+"""Read commands: book, pool, explain, history, export, report, simulate, calc."""
+
+from __future__ import annotations
+
+import sys
+from contextlib import nullcontext
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from dynbooks.cli import app
+from dynbooks.cli.output import emit, out, table, write_csv
+from dynbooks.cli.state import Globals
+from dynbooks.domain.errors import UsageError
+from dynbooks.services import reads
+
+export_app = typer.Typer(help="CSV exports.", no_args_is_help=True)
+calc_app = typer.Typer(help="Calculators.", no_args_is_help=True)
+app.add_typer(export_app, name="export")
+app.add_typer(calc_app, name="calc")
+
+
+def _g(ctx: typer.Context) -> Globals:
+    assert isinstance(ctx.obj, Globals)
+    return ctx.obj
+
+
+@app.command()
+def book(ctx: typer.Context, rep: str) -> None:
+    """A rep's book, best first: new accounts and accounts about to be retrieved are marked."""
+    g = _g(ctx)
+    result = reads.book(g.context(), rep)
+    if g.json:
+        emit(result, True)
+        return
+    table(f"{result['name']} ({rep}, {result['rule']}): {result['size']} accounts",
+          ["account", "name", "priority", "assigned", "idle", "retrieve in", "flags"],
+          [[a["account_id"], a["name"], f"{a['priority']:.2f}", a["assigned"], a["idle_days"], a["retrieve_in_days"],
+            " ".join(f for f, on in (("NEW", a["new"]), ("WARN", a["warning"]), ("OVER", a["over_capacity"])) if on)]
+           for a in result["accounts"]])
+
+
+@app.command()
+def pool(ctx: typer.Context, role: str | None = typer.Option(None, "--role"),
+         limit: int = typer.Option(20, "--limit")) -> None:
+    """The ready pool per role and its best accounts."""
+    g = _g(ctx)
+    result = reads.pool(g.context(), role, limit)
+    if g.json:
+        emit(result, True)
+        return
+    for r in result["roles"]:
+        out.print(f"[bold]{r['role']}[/]: {r['ready']} ready — " + ", ".join(f"{k} {v}" for k, v in r["by_bucket"].items()))
+        table("best ready accounts", ["account", "name", "priority"],
+              [[a["account_id"], a["name"], f"{a['priority']:.2f}"] for a in r["top"]])
+
+
+@app.command()
+def explain(ctx: typer.Context, account: str) -> None:
+    """Why an account is where it is, per role."""
+    g = _g(ctx)
+    result = reads.explain(g.context(), account)
+    lines = [f"{account} {result['name']} (priority {result['priority']:.2f})"]
+    lines += [f"  {r['role']}: {r['explanation']}" for r in result["roles"]]
+    emit(result, g.json, "\n".join(lines))
+
+
+@app.command()
+def history(ctx: typer.Context, account: str) -> None:
+    """Every event of an account, in order."""
+    g = _g(ctx)
+    events = reads.history(g.context(), account)
+    if g.json:
+        emit(events, True)
+        return
+    table(f"history of {account}", ["seq", "at", "type", "role", "rep", "reason", "rule"],
+          [[e["seq"], e["at"], e["type"], e["role"], e["rep_id"], e["reason"], e["rule"]] for e in events])
+
+
+def _write(rows: Any, out_file: Path | None) -> int:
+    with (out_file.open("w", newline="", encoding="utf-8") if out_file else nullcontext(sys.stdout)) as stream:
+        return write_csv(rows, stream)
+
+
+@export_app.command("state")
+def export_state(ctx: typer.Context, out_file: Path | None = typer.Option(None, "--out")) -> None:
+    """CSV account_id,role,state,rep_id,since,rest_until,priority for every managed account and role."""
+    g = _g(ctx)
+    n = _write(reads.export_state(g.context()), out_file)
+    if out_file is not None:
+        emit({"rows": n, "out": str(out_file)}, g.json, f"wrote {n} rows to {out_file}")
+
+
+@export_app.command("owners")
+def export_owners(
+    ctx: typer.Context,
+    format_: str = typer.Option("salesforce", "--format", help="salesforce: Data Loader columns."),
+    out_file: Path | None = typer.Option(None, "--out"),
+    since_days: int | None = typer.Option(None, "--since-days", help="Only owners assigned in the last N days."),
+) -> None:
+    """Current owners as a CSV Salesforce's Data Loader can load (Id, OwnerId, assignment date)."""
+    g = _g(ctx)
+    if format_ != "salesforce":
+        raise UsageError(f"--format {format_!r}: only 'salesforce' is supported")
+    n = _write(reads.export_owners(g.context(), since_days), out_file)
+    if out_file is not None:
+        emit({"rows": n, "out": str(out_file)}, g.json, f"wrote {n} rows to {out_file}")
+
+
+@app.command()
+def report(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="balance, returns, coverage, audit, productivity or flow"),
+    rule: str | None = typer.Option(None, "--rule"),
+    team: str | None = typer.Option(None, "--team"),
+    manager: str | None = typer.Option(None, "--manager"),
+    rep: str | None = typer.Option(None, "--rep"),
+    since: str | None = typer.Option(None, "--since"),
+    until: str | None = typer.Option(None, "--until"),
+    by: str = typer.Option("week", "--by", help="week or month"),
+    format_: str = typer.Option("table", "--format", help="table or csv"),
+    chart: Path | None = typer.Option(None, "--chart", help="Also draw a PNG chart."),
+) -> None:
+    """The reports managers act on (SPEC §6)."""
+    from dynbooks.reports import REPORTS, ReportFilters
+    from dynbooks.reports import chart as draw
+
+    g = _g(ctx)
+    if name not in REPORTS:
+        raise UsageError(f"unknown report {name!r}; use one of {', '.join(REPORTS)}")
+    if by not in ("week", "month"):
+        raise UsageError("--by takes week or month")
+
+    def day(text: str | None, opt: str) -> date | None:
+        try:
+            return None if text is None else date.fromisoformat(text)
+        except ValueError:
+            raise UsageError(f"{opt} {text!r} is not a date (YYYY-MM-DD)") from None
+
+    filters = ReportFilters(rule=rule, team=team, manager=manager, rep=rep, since=day(since, "--since"),
+                            until=day(until, "--until"), by=by)  # type: ignore[arg-type]
+    c = g.context()
+    with c.reading() as conn:
+        result = REPORTS[name](conn, c.config, c.now, filters)
+    if chart is not None:
+        draw(result, chart)
+    if g.json:
+        emit(result.to_json(), True)
+    elif format_ == "csv":
+        result.write_csv(sys.stdout)
+    else:
+        table(f"{name} as of {result.as_of.isoformat()}", result.columns,
+              [[_cell(r.get(col)) for col in result.columns] for r in result.rows])
+        for key, value in result.extra.items():
+            if not isinstance(value, list | dict):
+                out.print(f"{key}: {value}")
+
+
+def _cell(value: Any) -> Any:
+    return f"{value:.3f}" if isinstance(value, float) else value
+
+
+@app.command()
+def simulate(
+    ctx: typer.Context,
+    scenario: str = typer.Option("jane-joe", "--scenario", help="jane-joe: the seeds' worked example."),
+) -> None:
+    """Static territories against dynamic books on the same market (SPEC §7)."""
+    from dynbooks.sim import jane_joe, render_table
+
+    g = _g(ctx)
+    if scenario != "jane-joe":
+        raise UsageError(f"unknown scenario {scenario!r}; available: jane-joe")
+    result = jane_joe()
+    emit(result, g.json, render_table(result))
+
+
+@calc_app.command("book-size")
+def calc_book_size(
+    ctx: typer.Context,
+    activities_per_day: float = typer.Option(..., "--activities-per-day"),
+    touches_per_contact: float = typer.Option(..., "--touches-per-contact"),
+    contacts_per_account: float = typer.Option(..., "--contacts-per-account"),
+    cadence_days: float = typer.Option(..., "--cadence-days"),
+) -> None:
+    """Recommended target book size = floor(A × D / (T × C)), with the arithmetic shown."""
+    from dynbooks.domain.calc import book_size
+
+    g = _g(ctx)
+    result = book_size(activities_per_day, touches_per_contact, contacts_per_account, cadence_days)
+    emit(result, g.json, f"{result['arithmetic']}\nbook size: {result['book_size']}")

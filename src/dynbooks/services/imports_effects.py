@@ -1,0 +1,173 @@
+"""What an import sets in motion, in the import's own transaction (see :mod:`dynbooks.services.imports`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, case, func, insert, select, update
+
+from dynbooks.ingest import ParsedFile
+from dynbooks.services.books import rules_of_role
+from dynbooks.services.context import Context
+from dynbooks.services.distribute import distribute
+from dynbooks.services.history import naive, record_rows
+from dynbooks.services.market import load_market
+from dynbooks.services.ownership import Move, apply_moves
+from dynbooks.services.routing import route_now, segment_for
+from dynbooks.store.schema import account_roles, accounts, activities, assignments, reps
+
+__all__ = ["fill_reps", "flag_duplicates", "record_owners", "route_hand_raises", "touch_worked"]
+
+CHUNK = 5000
+
+
+def _chunks(ids: list[str]) -> Iterable[list[str]]:
+    for start in range(0, len(ids), CHUNK):
+        yield ids[start:start + CHUNK]
+
+
+def record_owners(conn: Connection, ctx: Context, parsed: ParsedFile) -> int:
+    """``owner_<role>`` columns: today's CRM ownership becomes a ``distributed`` event with reason
+    ``imported`` (no capacity check: it is what the CRM says, so the audit can show it)."""
+    wanted: dict[tuple[str, str], str] = {}
+    for row in parsed.rows:
+        for col, value in row.items():
+            if col.startswith("owner_") and value:
+                wanted[(row["account_id"], col.removeprefix("owner_"))] = value
+    if not wanted:
+        return 0
+    current: dict[tuple[str, str], Any] = {}
+    ids = sorted({a for a, _ in wanted})
+    for chunk in _chunks(ids):
+        for r in conn.execute(select(account_roles).where(account_roles.c.account_id.in_(chunk))):
+            current[(r.account_id, r.role)] = r
+    rule_of_rep = dict(conn.execute(select(reps.c.rep_id, reps.c.book_rule)).all())
+    todo = {k: rep for k, rep in wanted.items() if not (k in current and current[k].rep_id == rep)}
+    if not todo:
+        return 0
+    apply_moves(conn, ctx, [
+        Move(a, role, current[(a, role)].state, "pool", "unassigned", "imported", rep_id=current[(a, role)].rep_id,
+             rule=current[(a, role)].rule)
+        for (a, role) in sorted(todo) if (a, role) in current
+    ])
+    market = load_market(conn, ctx.config, ctx.now, only=[a for a, _ in todo])
+    stamp = naive(ctx.now.stamp)
+    role_rows, event_rows, ledger = [], [], []
+    for (a, role), rep_id in sorted(todo.items()):
+        rule = ctx.config.rules[rule_of_rep[rep_id]]
+        segment = segment_for(market, market.index[a], rule)
+        role_rows.append({"account_id": a, "role": role, "state": "owned", "rep_id": rep_id, "rule": rule.name,
+                          "segment": segment, "since": stamp, "reason": "imported", "assigned_at": stamp,
+                          "worked_at": stamp, "over_capacity": False})
+        event_rows.append({"at": stamp, "type": "distributed", "account_id": a, "role": role, "rep_id": rep_id,
+                           "reason": "imported", "rule": rule.name, "before": "pool", "after": "owned",
+                           "actor": ctx.actor, "data": {"explanation": "owner recorded from the CRM import"}})
+        ledger.append({"account_id": a, "role": role, "rep_id": rep_id, "rule": rule.name, "segment": segment,
+                       "assigned_at": stamp, "how": "imported"})
+    conn.execute(insert(account_roles), role_rows)
+    record_rows(conn, event_rows)
+    conn.execute(insert(assignments), ledger)
+    touch_worked(conn, ctx, {a for a, _ in todo})
+    return len(todo)
+
+
+def flag_duplicates(conn: Connection, ctx: Context) -> int:
+    """Accounts whose normalised domain another active account already has go to the review queue
+    (reason ``duplicate``) instead of being dealt twice; the first by id (owned first) stays."""
+    groups = conn.execute(
+        select(accounts.c.domain).where(accounts.c.domain.is_not(None), accounts.c.status == "active")
+        .group_by(accounts.c.domain).having(func.count() > 1)
+    ).scalars().all()
+    if not groups:
+        return 0
+    owned = set(conn.execute(select(account_roles.c.account_id).where(account_roles.c.state == "owned")).scalars())
+    members: dict[str, list[tuple[str, str | None]]] = {}
+    for chunk in _chunks(sorted(groups)):
+        for a, domain, dup in conn.execute(select(accounts.c.account_id, accounts.c.domain, accounts.c.duplicate_of)
+                                           .where(accounts.c.domain.in_(chunk), accounts.c.status == "active")):
+            members.setdefault(domain, []).append((a, dup))
+    flagged: list[tuple[str, str]] = []
+    for items in members.values():
+        ordered = sorted(items, key=lambda x: (x[0] not in owned, x[0]))
+        keeper = ordered[0][0]
+        flagged += [(a, keeper) for a, dup in ordered[1:] if dup is None and a not in owned]
+    if not flagged:
+        return 0
+    conn.execute(update(accounts).where(accounts.c.account_id == bindparam("a")).values(duplicate_of=bindparam("k")),
+                 [{"a": a, "k": k} for a, k in flagged])
+    rows = {(r.account_id, r.role) for r in conn.execute(
+        select(account_roles.c.account_id, account_roles.c.role)
+        .where(account_roles.c.account_id.in_([a for a, _ in flagged])))}
+    apply_moves(conn, ctx, [
+        Move(a, role, "pool", "review", "flagged", "duplicate", data={"duplicate_of": k})
+        for a, k in flagged for role in ctx.config.roles if (a, role) not in rows
+    ])
+    return len(flagged)
+
+
+def touch_worked(conn: Connection, ctx: Context, account_ids: Iterable[str]) -> None:
+    """Move the retrieval clock of owned rows: ``worked_at`` = the later of the assignment and the owner's
+    last meaningful activity at or after it (SPEC §10 Retrieval)."""
+    ar, act = account_roles, activities
+    last = (
+        select(func.max(act.c.occurred_at))
+        .where(act.c.account_id == ar.c.account_id, act.c.rep_id == ar.c.rep_id,
+               act.c.type.in_(ctx.config.activity.meaningful_types), act.c.occurred_at >= ar.c.assigned_at,
+               act.c.occurred_at <= naive(ctx.now.horizon))
+        .scalar_subquery()
+    )
+    for chunk in _chunks(sorted(set(account_ids))):
+        where = (ar.c.state == "owned", ar.c.account_id.in_(chunk))
+        conn.execute(update(ar).where(*where).values(last_activity_at=last))
+        conn.execute(update(ar).where(*where).values(worked_at=case(
+            (ar.c.last_activity_at > ar.c.assigned_at, ar.c.last_activity_at), else_=ar.c.assigned_at)))
+
+
+def route_hand_raises(conn: Connection, ctx: Context, account_ids: list[str]) -> int:
+    """A hand-raise routes the account at once in every role whose rule it matches, from the pool or from
+    a rest (the rest ends); an owned account stays with its owner (SPEC §10 Hand-raises)."""
+    if not account_ids:
+        return 0
+    market = load_market(conn, ctx.config, ctx.now, only=account_ids)
+    ready = market.active() & market.enrolled(ctx.config)
+    routed = 0
+    for account_id in account_ids:
+        i = market.index.get(account_id)
+        if i is None or not ready[i]:
+            continue
+        for role in ctx.config.roles:
+            rules = [r for r in rules_of_role(ctx.config, role) if market.rule_match(r)[i]]
+            if not rules:
+                continue
+            row = conn.execute(select(account_roles.c.state, account_roles.c.rule).where(
+                account_roles.c.account_id == account_id, account_roles.c.role == role)).first()
+            if row is not None and row.state != "resting":
+                continue  # owned: goes to the owner; in review: RevOps first
+            if row is not None:
+                apply_moves(conn, ctx, [Move(account_id, role, "resting", "pool", "released", "hand_raise",
+                                             rule=row.rule)])
+            if route_now(conn, ctx, account_id, role, rules, event_type="distributed", reason="hand_raise",
+                         market=market):
+                routed += 1
+    return routed
+
+
+def fill_reps(conn: Connection, ctx: Context, changed: dict[str, tuple[dict[str, Any] | None, dict[str, Any]]]) -> int:
+    """Deactivated reps' books go back to the pool (no rest) and, with new and reactivated reps, the
+    rules they belong to are dealt at once (SPEC §4 Headcount)."""
+    gone = sorted(k for k, (before, after) in changed.items()
+                  if after.get("active") is False and (before is None or before.get("active")))
+    fresh = {k for k, (before, after) in changed.items()
+             if after.get("active", True) and (before is None or not before.get("active"))}
+    if gone:
+        rows = conn.execute(select(account_roles.c.account_id, account_roles.c.role, account_roles.c.rep_id,
+                                   account_roles.c.rule)
+                            .where(account_roles.c.state == "owned", account_roles.c.rep_id.in_(gone))).all()
+        apply_moves(conn, ctx, [Move(r.account_id, r.role, "owned", "pool", "unassigned", "deactivated",
+                                     rep_id=r.rep_id, rule=r.rule) for r in sorted(rows)])
+    rules = {after["book_rule"] for k, (_, after) in changed.items() if k in gone}
+    if not fresh and not rules:
+        return 0
+    targets = fresh | set(conn.execute(select(reps.c.rep_id).where(reps.c.book_rule.in_(sorted(rules)))).scalars())
+    return len(distribute(conn, ctx, None, how="headcount", only_reps=targets))

@@ -1,0 +1,190 @@
+"""Read use cases: a rep's book, the ready pool, explain, history and the exports (SPEC §9)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import numpy as np
+from sqlalchemy import select
+
+from dynbooks.domain.clock import day_number
+from dynbooks.domain.errors import NotFound
+from dynbooks.domain.retrieval import idle_days, warn_due
+from dynbooks.services.books import rules_of_role
+from dynbooks.services.context import Context
+from dynbooks.services.distribute import eligibility, taken_mask
+from dynbooks.services.market import load_market
+from dynbooks.store.schema import account_roles, accounts, assignments, events, reps
+
+__all__ = ["book", "explain", "export_owners", "export_state", "history", "pool"]
+
+NEW_DAYS = 7
+
+
+def book(ctx: Context, rep_id: str) -> dict[str, Any]:
+    """The rep's accounts, best first, with the new ones and the ones about to be retrieved marked."""
+    with ctx.reading() as conn:
+        rep = conn.execute(select(reps).where(reps.c.rep_id == rep_id)).first()
+        if rep is None:
+            raise NotFound(f"rep {rep_id!r} does not exist")
+        rows = conn.execute(select(account_roles.c.account_id, account_roles.c.role, account_roles.c.rule,
+                                   account_roles.c.segment, account_roles.c.assigned_at, account_roles.c.worked_at,
+                                   account_roles.c.over_capacity)
+                            .where(account_roles.c.rep_id == rep_id, account_roles.c.state == "owned")).all()
+        market = load_market(conn, ctx.config, ctx.now, only=[r.account_id for r in rows])
+    today = day_number(ctx.now.day)
+    away = -1 if rep.unavailable_until is None else day_number(rep.unavailable_until)
+    out = []
+    for r in rows:
+        rule = ctx.config.rules.get(r.rule or "")
+        worked = np.array([day_number(r.worked_at.date())], dtype=np.int64)
+        aw = np.array([away], dtype=np.int64)
+        idle = int(idle_days(worked, aw, today)[0])
+        after = rule.retrieve_after_days if rule else 0
+        i = market.index[r.account_id]
+        out.append({
+            "account_id": r.account_id, "name": market.columns["name"][i], "role": r.role, "rule": r.rule,
+            "segment": r.segment, "priority": round(float(market.priority[i]), 6),
+            "assigned": r.assigned_at.date().isoformat(), "new": (ctx.now.day - r.assigned_at.date()).days < NEW_DAYS,
+            "idle_days": idle, "retrieve_in_days": after - idle if rule else None,
+            "warning": bool(rule and warn_due(worked, aw, today, after, rule.warn_days)[0]),
+            "over_capacity": bool(r.over_capacity),
+        })
+    out.sort(key=lambda d: (-d["priority"], d["account_id"]))
+    return {"rep_id": rep_id, "name": rep.name, "rule": rep.book_rule, "active": rep.active, "size": len(out),
+            "accounts": out}
+
+
+def pool(ctx: Context, role: str | None = None, limit: int = 50) -> dict[str, Any]:
+    """The ready pool per role: counts and the best ``limit`` accounts in pool order."""
+    with ctx.reading() as conn:
+        market = load_market(conn, ctx.config, ctx.now)
+        base = market.active() & market.enrolled(ctx.config)
+        out = []
+        for r in ctx.config.roles:
+            if role is not None and r != role:
+                continue
+            rules = rules_of_role(ctx.config, r)
+            buckets, eligible = eligibility(ctx.config, market, rules, base & ~taken_mask(conn, market, r))
+            ready = np.flatnonzero(eligible.any(axis=1))
+            order = ready[np.lexsort((market.ids[ready].astype(str), -np.round(market.priority[ready] * 1e6)))]
+            out.append({
+                "role": r, "ready": len(ready),
+                "by_bucket": {b.label: int(eligible[:, k].sum())
+                              for k, b in enumerate(buckets)},
+                "top": [{"account_id": str(market.ids[i]), "name": market.columns["name"][i],
+                         "priority": round(float(market.priority[i]), 6)} for i in order[:limit]],
+            })
+    return {"roles": out}
+
+
+def history(ctx: Context, account_id: str) -> list[dict[str, Any]]:
+    with ctx.reading() as conn:
+        _exists(conn, account_id)
+        rows = conn.execute(select(events).where(events.c.account_id == account_id).order_by(events.c.seq)).all()
+    return [
+        {"seq": r.seq, "at": r.at.isoformat(), "type": r.type, "role": r.role, "rep_id": r.rep_id, "reason": r.reason,
+         "rule": r.rule, "cycle_id": r.cycle_id, "before": r.before, "after": r.after, "actor": r.actor,
+         "data": r.data}
+        for r in rows
+    ]
+
+
+def _exists(conn: Any, account_id: str) -> Any:
+    row = conn.execute(select(accounts).where(accounts.c.account_id == account_id)).first()
+    if row is None:
+        raise NotFound(f"account {account_id!r} does not exist")
+    return row
+
+
+def explain(ctx: Context, account_id: str) -> dict[str, Any]:
+    """Why the account is where it is, per role, in one sentence each."""
+    with ctx.reading() as conn:
+        account = _exists(conn, account_id)
+        market = load_market(conn, ctx.config, ctx.now, only=[account_id])
+        i = market.index[account_id]
+        rows = {r.role: r for r in conn.execute(select(account_roles).where(account_roles.c.account_id == account_id))}
+        last = {}
+        for e in conn.execute(select(events).where(events.c.account_id == account_id).order_by(events.c.seq)):
+            last[e.role] = e
+    priority = float(market.priority[i])
+    enrolled = bool(market.enrolled(ctx.config)[0])
+    roles = []
+    for role in ctx.config.roles:
+        row, event = rows.get(role), last.get(role)
+        if account.status != "active":
+            why = f"{account.status}: out of every book and pool"
+            state = account.status
+        elif row is not None and row.state == "owned":
+            state = "owned"
+            detail = (event.data or {}).get("explanation") if event is not None and event.type in (
+                "distributed", "handed_off") else None
+            why = f"owned by {row.rep_id} in {row.rule} since {row.since.date().isoformat()}" + (
+                f" — {detail}" if detail else "")
+        elif row is not None and row.state == "resting":
+            state = "resting"
+            why = f"resting until {row.rest_until.isoformat()} after {row.reason}"
+        elif row is not None:
+            state = "review"
+            why = f"in the review queue ({row.reason})"
+        else:
+            state = "pool"
+            why = _why_not_dealt(ctx, market, role, enrolled, account.duplicate_of)
+        roles.append({"role": role, "state": state, "explanation": why})
+    return {"account_id": account_id, "name": account.name, "priority": round(priority, 6), "enrolled": enrolled,
+            "roles": roles}
+
+
+def _why_not_dealt(ctx: Context, market: Any, role: str, enrolled: bool, duplicate_of: str | None) -> str:
+    if duplicate_of:
+        return f"a likely duplicate of {duplicate_of}"
+    if not enrolled:
+        return "not enrolled: the [enrollment] filter excludes it"
+    rules = [r for r in rules_of_role(ctx.config, role) if market.rule_match(r)[0]]
+    if not rules:
+        return "in the pool, but no book rule of this role matches it"
+    ready = [r for r in rules if market.priority[0] >= r.min_priority]
+    if not ready:
+        return f"in the pool, below min_priority of {', '.join(r.name for r in rules)}"
+    return f"ready in the pool for {', '.join(r.name for r in ready)}: not dealt yet (no rep had room for it)"
+
+
+def export_state(ctx: Context) -> Iterator[list[Any]]:
+    """Rows ``account_id,role,state,rep_id,since,rest_until,priority`` for every managed account and role."""
+    yield ["account_id", "role", "state", "rep_id", "since", "rest_until", "priority"]
+    with ctx.reading() as conn:
+        market = load_market(conn, ctx.config, ctx.now)
+        enrolled = market.enrolled(ctx.config)
+        rows = {(r.account_id, r.role): r for r in conn.execute(select(
+            account_roles.c.account_id, account_roles.c.role, account_roles.c.state, account_roles.c.rep_id,
+            account_roles.c.since, account_roles.c.rest_until))}
+    status = market.columns["status"]
+    for i in np.flatnonzero(enrolled):
+        a = str(market.ids[i])
+        priority = f"{market.priority[i]:.6f}"
+        for role in ctx.config.roles:
+            row = rows.get((a, role))
+            if status[i] != "active":
+                yield [a, role, status[i], "", "", "", priority]
+            elif row is None:
+                yield [a, role, "pool", "", "", "", priority]
+            else:
+                yield [a, role, row.state, row.rep_id or "", row.since.isoformat(),
+                       row.rest_until.isoformat() if row.rest_until else "", priority]
+
+
+def export_owners(ctx: Context, since_days: int | None = None) -> Iterator[list[Any]]:
+    """A Data Loader CSV of current owners (``Id,OwnerId,AssignmentDate``) for the first role, or per role."""
+    yield ["Id", "OwnerId", "AssignmentDate", "Role"]
+    with ctx.reading() as conn:
+        query = select(assignments.c.account_id, assignments.c.rep_id, assignments.c.assigned_at,
+                       assignments.c.role).where(assignments.c.ended_at.is_(None))
+        if since_days is not None:
+            query = query.where(assignments.c.assigned_at >= (ctx.now.stamp - timedelta(days=since_days))
+                                .replace(tzinfo=None))
+        rows = sorted(conn.execute(query).all())
+    for a, rep_id, at, role in rows:
+        yield [a, rep_id, at.date().isoformat(), role]
+
