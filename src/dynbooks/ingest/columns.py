@@ -7,6 +7,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from dynbooks.ingest.values import (
+    bools,
+    counts,
+    dates,
+    datetimes,
+    domains,
+    floats,
+    nonneg_floats,
     normalise_domain,
     to_bool,
     to_count,
@@ -19,14 +26,20 @@ from dynbooks.ingest.values import (
 __all__ = ["ID_COLUMN", "OWNER_PREFIX", "SALESFORCE_ID_COLUMNS", "SCHEMAS", "Column"]
 
 Converter = Callable[[str], Any]
+BatchConverter = Callable[[list[str]], list[Any]]
 
 
 @dataclass(frozen=True)
 class Column:
-    """A known column: ``convert`` is ``None`` for text (kept as written, stripped)."""
+    """A known column: ``convert`` is ``None`` for text (kept as written, stripped).
+
+    ``batch`` converts a whole column of non-empty cells at once (fast, raises on any bad cell);
+    ``convert`` converts one cell and says what is wrong with it.
+    """
 
     convert: Converter | None = None
     required: bool = False
+    batch: BatchConverter | None = None
 
 
 _TEXT = Column()
@@ -36,15 +49,15 @@ SCHEMAS: dict[str, dict[str, Column]] = {
     "accounts": {
         "account_id": _REQUIRED_TEXT,
         "name": _REQUIRED_TEXT,
-        "domain": Column(normalise_domain),
+        "domain": Column(normalise_domain, batch=domains),
         "industry": _TEXT,
-        "employees": Column(to_count),
-        "annual_revenue": Column(to_nonneg_float),
+        "employees": Column(to_count, batch=counts),
+        "annual_revenue": Column(to_nonneg_float, batch=nonneg_floats),
         "country": _TEXT,
         "region": _TEXT,
         "timezone": _TEXT,
-        "fit_score": Column(to_float),
-        "is_customer": Column(to_bool),
+        "fit_score": Column(to_float, batch=floats),
+        "is_customer": Column(to_bool, batch=bools),
     },
     "reps": {
         "rep_id": _REQUIRED_TEXT,
@@ -54,35 +67,35 @@ SCHEMAS: dict[str, dict[str, Column]] = {
         "team": _TEXT,
         "manager": _TEXT,
         "timezone": _TEXT,
-        "start_date": Column(to_date),
-        "unavailable_until": Column(to_date),
-        "active": Column(to_bool),
+        "start_date": Column(to_date, batch=dates),
+        "unavailable_until": Column(to_date, batch=dates),
+        "active": Column(to_bool, batch=bools),
     },
     "activities": {
         "activity_id": _TEXT,
         "account_id": _REQUIRED_TEXT,
         "rep_id": _REQUIRED_TEXT,
         "type": _REQUIRED_TEXT,
-        "occurred_at": Column(to_datetime, required=True),
+        "occurred_at": Column(to_datetime, required=True, batch=datetimes),
     },
     "signals": {
         "signal_id": _TEXT,
         "account_id": _REQUIRED_TEXT,
         "type": _REQUIRED_TEXT,
-        "strength": Column(to_float, required=True),
-        "occurred_at": Column(to_datetime, required=True),
-        "expires_at": Column(to_datetime),
+        "strength": Column(to_float, required=True, batch=floats),
+        "occurred_at": Column(to_datetime, required=True, batch=datetimes),
+        "expires_at": Column(to_datetime, batch=datetimes),
     },
     "opportunities": {
         "opportunity_id": _REQUIRED_TEXT,
         "account_id": _REQUIRED_TEXT,
         "rep_id": _REQUIRED_TEXT,
-        "created_at": Column(to_datetime, required=True),
+        "created_at": Column(to_datetime, required=True, batch=datetimes),
         "stage": _TEXT,
-        "amount": Column(to_float),
-        "is_closed": Column(to_bool),
-        "is_won": Column(to_bool),
-        "closed_at": Column(to_datetime),
+        "amount": Column(to_float, batch=floats),
+        "is_closed": Column(to_bool, batch=bools),
+        "is_won": Column(to_bool, batch=bools),
+        "closed_at": Column(to_datetime, batch=datetimes),
     },
 }
 

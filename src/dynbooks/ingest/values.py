@@ -6,14 +6,24 @@ handled by the reader), so none of them needs to test for ``""``.
 
 from __future__ import annotations
 
+import itertools
 import math
+import operator
 import re
 from datetime import UTC, date, datetime
 from typing import Any
 
 __all__ = [
     "NULLS",
+    "bools",
     "coerce_custom",
+    "counts",
+    "customs",
+    "dates",
+    "datetimes",
+    "domains",
+    "floats",
+    "nonneg_floats",
     "normalise_domain",
     "salesforce_id",
     "to_bool",
@@ -39,6 +49,57 @@ def to_bool(v: str) -> bool:
     if low in _FALSE:
         return False
     raise ValueError(f"{v!r} is not true or false (use true/false, yes/no or 1/0)")
+
+
+_BOOLS = {**dict.fromkeys(_TRUE, True), **dict.fromkeys(_FALSE, False)}
+_CUSTOM_BOOLS = {"true": True, "false": False}
+
+
+# Batch converters: the fast path for a whole column of non-empty cells, in C where possible. Each
+# raises ValueError (or KeyError) when any cell is bad; the reader then converts cell by cell with
+# the single-cell converter to name every bad cell with its message.
+
+
+def bools(vs: list[str]) -> list[bool]:
+    return list(map(_BOOLS.__getitem__, map(str.lower, vs)))
+
+
+def counts(vs: list[str]) -> list[int]:
+    out = list(map(int, vs))
+    if out and min(out) < 0:
+        raise ValueError("negative")
+    return out
+
+
+def floats(vs: list[str]) -> list[float]:
+    out = list(map(float, vs))
+    if not all(map(math.isfinite, out)):
+        raise ValueError("not finite")
+    return out
+
+
+def nonneg_floats(vs: list[str]) -> list[float]:
+    out = floats(vs)
+    if out and min(out) < 0:
+        raise ValueError("negative")
+    return out
+
+
+def dates(vs: list[str]) -> list[date]:
+    return list(map(date.fromisoformat, vs))
+
+
+def datetimes(vs: list[str]) -> list[datetime]:
+    return [dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+            for dt in map(datetime.fromisoformat, vs)]
+
+
+def customs(vs: list[str]) -> list[Any]:
+    """A custom column: a column of true/false in C, anything else cell by cell."""
+    try:
+        return list(map(_CUSTOM_BOOLS.__getitem__, map(str.lower, vs)))
+    except KeyError:
+        return list(map(coerce_custom, vs))
 
 
 def to_count(v: str) -> int:
@@ -100,30 +161,30 @@ def to_datetime(v: str) -> datetime:
     return dt.astimezone(UTC)
 
 
+_HOST = re.compile(r"(?:[a-z][a-z0-9+.\-]*://)?(?:[^/?#]*@)?(?:www\.)?([^/?#:]*)")
+_host = operator.methodcaller("group", 1)
+_SPACE = re.compile(r"\s")
+
+
 def normalise_domain(v: str) -> str:
     """A website or domain reduced to the bare lower-case host: ``https://www.Acme.com:443/about`` → ``acme.com``.
 
-    Strips the scheme, user info, ``www.``, port, path, query and fragment and a trailing dot. It does not
-    judge whether the host exists; an input that reduces to nothing raises ``ValueError``.
+    Strips the scheme, user info, ``www.``, port, path, query and fragment and trailing dots. It does not
+    judge whether the host exists; an input that reduces to nothing, or holds spaces, raises ``ValueError``.
     """
-    d = v.lower()
-    if "://" in d:
-        d = d.split("://", 1)[1]
-    for sep in ("/", "?", "#"):
-        if sep in d:
-            d = d.split(sep, 1)[0]
-    if "@" in d:
-        d = d.rsplit("@", 1)[1]
-    if ":" in d:
-        d = d.split(":", 1)[0]
-    d = d.strip().rstrip(".")
-    if d.startswith("www."):
-        d = d[4:]
-    if not d:
-        raise ValueError(f"{v!r} has no domain in it")
-    if any(c.isspace() for c in d):
-        raise ValueError(f"{v!r} is not a domain (it contains spaces)")
-    return d
+    return domains([v])[0]
+
+
+def domains(vs: list[str]) -> list[str]:
+    """``normalise_domain`` for a column, in C calls only; a bad cell raises ``ValueError`` naming it."""
+    out: list[str] = list(map(str.rstrip, map(_host, map(_HOST.match, map(str.lower, vs))), itertools.repeat(".")))
+    if "" in out or any(map(_SPACE.search, out)):
+        for v, d in zip(vs, out, strict=True):
+            if not d:
+                raise ValueError(f"{v!r} has no domain in it")
+            if _SPACE.search(d):
+                raise ValueError(f"{v!r} is not a domain (it contains spaces)")
+    return out
 
 
 _SF_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
