@@ -108,13 +108,13 @@ def flag_duplicates(conn: Connection, ctx: Context) -> int:
 
 def touch_worked(conn: Connection, ctx: Context, account_ids: Iterable[str]) -> None:
     """Move the retrieval clock of owned rows: ``worked_at`` = the later of the assignment and the owner's
-    last meaningful activity at or after it (SPEC §10 Retrieval)."""
+    last meaningful activity at or after it (SPEC §10 Retrieval). An activity is a CRM fact: it counts
+    whatever the import's as-of date, and the cycle compares days."""
     ar, act = account_roles, activities
     last = (
         select(func.max(act.c.occurred_at))
         .where(act.c.account_id == ar.c.account_id, act.c.rep_id == ar.c.rep_id,
-               act.c.type.in_(ctx.config.activity.meaningful_types), act.c.occurred_at >= ar.c.assigned_at,
-               act.c.occurred_at <= naive(ctx.now.horizon))
+               act.c.type.in_(ctx.config.activity.meaningful_types), act.c.occurred_at >= ar.c.assigned_at)
         .scalar_subquery()
     )
     for chunk in _chunks(sorted(set(account_ids))):
