@@ -91,7 +91,7 @@ def audit(conn: Connection, config: Config, now: Now, filters: ReportFilters) ->
             rows.append(_row(rep.rep_id, 0, {"worked_90": 0, "ae_idle": 0, "hoarded": 0}, reps))
     rows.sort(key=lambda r: (-r["accounts"], r["owner_id"]))
 
-    table = load_accounts(conn, config, now)
+    table = load_accounts(conn, config, now, activity=True, opportunity=True)
     rules = [r for r in config.book_rule if filters.rule is None or r.name == filters.rule]
     cov = coverage_counts(table, table.tam(config, rules), today)
     total = sum(r["accounts"] for r in rows)

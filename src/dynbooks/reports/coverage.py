@@ -46,7 +46,7 @@ def coverage_counts(table: AccountTable, tam: Mask, today: int) -> dict[str, Any
 
 
 def coverage(conn: Connection, config: Config, now: Now, filters: ReportFilters) -> Report:
-    table = load_accounts(conn, config, now)
+    table = load_accounts(conn, config, now, activity=True, opportunity=True, signal=True)
     today = day_number(now.day)
     owned = owned_rows(conn, config, now)
     reps = load_reps(conn)

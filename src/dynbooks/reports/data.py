@@ -22,6 +22,7 @@ from dynbooks.domain.filters import evaluate
 from dynbooks.domain.rules import BookRule, Config
 from dynbooks.domain.scoring import priorities
 from dynbooks.reports.model import ReportFilters
+from dynbooks.reports.periods import day_sql
 from dynbooks.store.schema import account_roles, accounts, activities, opportunities, reps, signals
 
 __all__ = ["AccountTable", "Rep", "load_accounts", "load_reps", "owned_rows", "rep_in_scope"]
@@ -67,19 +68,6 @@ def rep_in_scope(rep: Rep | None, filters: ReportFilters) -> bool:
         and (filters.manager is None or rep.manager == filters.manager)
         and (filters.rep is None or rep.rep_id == filters.rep)
     )
-
-
-def day_numbers(values: Sequence[Any]) -> npt.NDArray[np.int64]:
-    """Datetimes (or None) as whole day numbers (``NO_DAY`` for None)."""
-    return np.array([NO_DAY if v is None else day_number(_as_date(v)) for v in values], dtype=np.int64)
-
-
-def _as_date(value: Any) -> date:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value)[:10])
 
 
 def horizon(now: Now) -> datetime:
@@ -130,73 +118,91 @@ def _filter_fields(config: Config) -> set[str]:
     return fields
 
 
-def load_accounts(conn: Connection, config: Config, now: Now, roles: Sequence[str] = ()) -> AccountTable:
-    """One query: the filter columns, status, customer flag, fit score, last activity, open opportunity, role rows."""
-    meaningful = list(config.activity.meaningful_types)
-    last = (
-        select(activities.c.account_id, func.max(activities.c.occurred_at).label("last"))
-        .where(activities.c.type.in_(meaningful), activities.c.occurred_at <= horizon(now))
-        .group_by(activities.c.account_id)
-        .subquery("last_act")
-    )
-    open_opp = (
-        select(opportunities.c.account_id)
-        .where(opportunities.c.is_closed == false(), opportunities.c.created_at <= horizon(now))
-        .group_by(opportunities.c.account_id)
-        .subquery("open_opp")
-    )
-    live = (
-        select(signals.c.account_id)
-        .where(signals.c.occurred_at <= horizon(now),
-               (signals.c.expires_at.is_(None)) | (signals.c.expires_at > horizon(now)))
-        .group_by(signals.c.account_id)
-        .subquery("live")
-    )
+def load_accounts(
+    conn: Connection,
+    config: Config,
+    now: Now,
+    *,
+    activity: bool = False,
+    opportunity: bool = False,
+    signal: bool = False,
+    roles: Sequence[str] = (),
+) -> AccountTable:
+    """One query over every account: the columns the filters read, status, duplicate flag, customer flag and fit
+    score, plus (when asked) the last meaningful activity, an open opportunity, a live signal and a row per role.
+
+    What is not asked for is left empty-handed (never, no, no, no row) rather than read.
+    """
+    h = horizon(now)
     wanted = _filter_fields(config)
     custom = sorted(wanted - set(_TEXT) - set(_NUMBER) - {"is_customer", "account_id"})
-    cols: list[Any] = [accounts.c.account_id, accounts.c.is_customer]
-    cols += [accounts.c[c] for c in _TEXT] + [accounts.c[c] for c in _NUMBER]
-    cols += [last.c.last, open_opp.c.account_id.is_not(None).label("open_opp"),
-             live.c.account_id.is_not(None).label("live")]
-    source: Any = (
-        accounts.outerjoin(last, last.c.account_id == accounts.c.account_id)
-        .outerjoin(open_opp, open_opp.c.account_id == accounts.c.account_id)
-        .outerjoin(live, live.c.account_id == accounts.c.account_id)
-    )
+    text_cols = [c for c in _TEXT if c in wanted or c in ("status", "duplicate_of")]
+    cols: dict[str, Any] = {"is_customer": accounts.c.is_customer, "fit_score": accounts.c.fit_score}
+    cols |= {c: accounts.c[c] for c in text_cols}
+    cols |= {c: accounts.c[c] for c in _NUMBER if c in wanted}
+    if "account_id" in wanted:
+        cols["account_id"] = accounts.c.account_id
+    source: Any = accounts
+    if activity:
+        last = (
+            select(activities.c.account_id, day_sql(func.max(activities.c.occurred_at)).label("last"))
+            .where(activities.c.type.in_(list(config.activity.meaningful_types)), activities.c.occurred_at <= h)
+            .group_by(activities.c.account_id)
+            .subquery("last_act")
+        )
+        source = source.outerjoin(last, last.c.account_id == accounts.c.account_id)
+        cols["_last"] = last.c.last
+    if opportunity:
+        open_opp = (
+            select(opportunities.c.account_id)
+            .where(opportunities.c.is_closed == false(), opportunities.c.created_at <= h)
+            .group_by(opportunities.c.account_id)
+            .subquery("open_opp")
+        )
+        source = source.outerjoin(open_opp, open_opp.c.account_id == accounts.c.account_id)
+        cols["_open"] = open_opp.c.account_id.is_not(None)
+    if signal:
+        live = (
+            select(signals.c.account_id)
+            .where(signals.c.occurred_at <= h, (signals.c.expires_at.is_(None)) | (signals.c.expires_at > h))
+            .group_by(signals.c.account_id)
+            .subquery("live")
+        )
+        source = source.outerjoin(live, live.c.account_id == accounts.c.account_id)
+        cols["_live"] = live.c.account_id.is_not(None)
     for i, role in enumerate(roles):
         alias = account_roles.alias(f"r{i}")
         source = source.outerjoin(alias, and_(alias.c.account_id == accounts.c.account_id, alias.c.role == role))
-        cols.append(alias.c.account_id.is_not(None).label(f"row_{i}"))
+        cols[f"_row_{role}"] = alias.c.account_id.is_not(None)
     if custom:
-        cols.append(accounts.c.custom)
-    rows = conn.execute(select(*cols).select_from(source)).all()
+        cols["_custom"] = accounts.c.custom
+    names = list(cols)
+    rows = conn.execute(select(*cols.values()).select_from(source)).all()
     n = len(rows)
-    t: list[Sequence[Any]] = list(zip(*rows, strict=True)) if rows else [() for _ in cols]
-    columns: dict[str, np.ndarray] = {
-        "account_id": np.array(t[0], dtype=object),
-        "is_customer": np.array(t[1], dtype=bool),
-    }
-    at = 2
-    for name in _TEXT:
-        columns[name] = np.array(t[at], dtype=object)
-        at += 1
+    t = dict(zip(names, zip(*rows, strict=True), strict=True)) if rows else {name: () for name in names}
+    columns: dict[str, np.ndarray] = {"is_customer": np.array(t["is_customer"], dtype=bool)}
+    for name in text_cols + (["account_id"] if "account_id" in wanted else []):
+        columns[name] = np.array(t[name], dtype=object)
     for name in _NUMBER:
-        columns[name] = np.array([np.nan if v is None else v for v in t[at]], dtype=np.float64)
-        at += 1
-    last_day = day_numbers(t[at])
-    has_open = np.array(t[at + 1], dtype=bool)
-    has_live = np.array(t[at + 2], dtype=bool)
-    at += 3
-    has_row = {}
-    for role in roles:
-        has_row[role] = np.array(t[at], dtype=bool)
-        at += 1
-    if custom:
-        customs = t[at]
-        for name in custom:
-            columns[name] = np.array([(c or {}).get(name) for c in customs], dtype=object)
-    return AccountTable(n=n, columns=columns, last_activity=last_day, open_opp=has_open, live_signal=has_live,
-                        has_row=has_row)
+        if name in t:
+            columns[name] = np.array(t[name], dtype=np.float64)  # None becomes NaN
+    for name in custom:
+        columns[name] = np.array([(c or {}).get(name) for c in t["_custom"]], dtype=object)
+    none = np.zeros(n, dtype=bool)
+    return AccountTable(
+        n=n,
+        columns=columns,
+        last_activity=_days(t["_last"]) if activity else np.full(n, NO_DAY, dtype=np.int64),
+        open_opp=np.array(t["_open"], dtype=bool) if opportunity else none,
+        live_signal=np.array(t["_live"], dtype=bool) if signal else none,
+        has_row={role: np.array(t[f"_row_{role}"], dtype=bool) for role in roles},
+    )
+
+
+def _days(values: Sequence[Any]) -> npt.NDArray[np.int64]:
+    """Values of :func:`day_sql` (ISO text or dates, None for never) as day numbers (``NO_DAY`` for never)."""
+    # NaT is the smallest int64, which is NO_DAY.
+    return np.array(values, dtype="datetime64[D]").astype(np.int64)
 
 
 @dataclass
@@ -253,8 +259,8 @@ def owned_rows(conn: Connection, config: Config, now: Now) -> Owned:
     )
     query = (
         select(
-            ar.c.account_id, ar.c.role, ar.c.rep_id, ar.c.rule, ar.c.assigned_at, accounts.c.fit_score,
-            open_opp.c.account_id.is_not(None), func.max(activities.c.occurred_at),
+            ar.c.account_id, ar.c.role, ar.c.rep_id, ar.c.rule, day_sql(ar.c.assigned_at), accounts.c.fit_score,
+            open_opp.c.account_id.is_not(None), day_sql(func.max(activities.c.occurred_at)),
         )
         .select_from(
             ar.join(accounts, accounts.c.account_id == ar.c.account_id)
@@ -271,15 +277,15 @@ def owned_rows(conn: Connection, config: Config, now: Now) -> Owned:
     rows = conn.execute(query).all()
     t: list[Sequence[Any]] = list(zip(*rows, strict=True)) if rows else [() for _ in range(8)]
     ids = np.array(t[0], dtype=object)
-    fit = np.array([np.nan if v is None else v for v in t[5]], dtype=np.float64)
+    fit = np.array(t[5], dtype=np.float64)
     owned = Owned(
         n=len(rows),
         account_id=ids,
         role=np.array(t[1], dtype=object),
         rep_id=np.array(t[2], dtype=object),
         rule=np.array(t[3], dtype=object),
-        assigned=day_numbers(t[4]),
-        owner_last=day_numbers(t[7]),
+        assigned=_days(t[4]),
+        owner_last=_days(t[7]),
         fit_score=fit,
         open_opp=np.array(t[6], dtype=bool),
         priority=np.nan_to_num(fit, nan=0.0),
@@ -291,7 +297,7 @@ def owned_rows(conn: Connection, config: Config, now: Now) -> Owned:
 def _owned_priority(conn: Connection, config: Config, now: Now, owned: Owned) -> npt.NDArray[np.float64]:
     h = horizon(now)
     owned_ids = select(account_roles.c.account_id).where(account_roles.c.state == "owned").distinct()
-    query = select(signals.c.account_id, signals.c.strength, signals.c.occurred_at).where(
+    query = select(signals.c.account_id, signals.c.strength, day_sql(signals.c.occurred_at)).where(
         signals.c.occurred_at <= h,
         (signals.c.expires_at.is_(None)) | (signals.c.expires_at > h),
         signals.c.account_id.in_(owned_ids),
@@ -307,7 +313,7 @@ def _owned_priority(conn: Connection, config: Config, now: Now, owned: Owned) ->
     sig_keys = np.array(sig_ids, dtype=str)
     lo = np.searchsorted(sorted_keys, sig_keys, side="left")
     hi = np.searchsorted(sorted_keys, sig_keys, side="right")
-    age = np.maximum(0, day_number(now.day) - day_numbers(occurred))
+    age = np.maximum(0, day_number(now.day) - _days(occurred))
     counts = hi - lo
     sig_index = np.repeat(np.arange(len(sig_keys)), counts)
     offsets = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
