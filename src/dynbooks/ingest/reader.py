@@ -118,7 +118,8 @@ def _read(
             else:
                 _check_rows(parsed, _chunks(reader, PROGRESS_EVERY), preset == "salesforce", progress)
         except csv.Error as exc:
-            line = reader.line_num + 1
+            # The physical line where reading stopped; the record may have started earlier.
+            line = max(reader.line_num, 2)
             parsed.errors.append(RowError(line, "", f"the file cannot be read from here on ({exc})"))
             parsed.rows.clear()
             parsed.lines.clear()
