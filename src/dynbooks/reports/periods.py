@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, String, func
+from sqlalchemy import ColumnElement, String, cast, func
 
 from dynbooks.domain.clock import Now
 from dynbooks.reports.model import ReportFilters
@@ -78,8 +78,12 @@ def window(filters: ReportFilters, now: Now) -> Window:
 
 
 def day_sql(column: Any) -> ColumnElement[Any]:
-    """The calendar day of a DATETIME column, in SQL both databases understand (text or date: see :func:`day_of`)."""
-    return func.date(column, type_=String)
+    """The calendar day of a DATETIME column as ISO text ``YYYY-MM-DD``, in SQL both databases understand.
+
+    Text, not a date: numpy parses a column of ISO text into ``datetime64[D]`` many times faster than it
+    converts Python dates.
+    """
+    return cast(func.date(column), String)
 
 
 def day_of(value: Any) -> date:
