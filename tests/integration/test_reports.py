@@ -334,6 +334,21 @@ def test_audit_shows_each_owner_holding_working_and_hoarding(engine: Engine) -> 
     assert report.extra["first_cycle"] is None
 
 
+def test_audit_under_a_rule_keeps_that_rules_owners_and_its_tam(engine: Engine) -> None:
+    seed(engine)
+    report = run(engine, "audit", ReportFilters(rule="ae"))
+    assert [(r["owner_id"], r["accounts"]) for r in report.rows] == [("r3", 2)]
+    assert (report.extra["tam"], report.extra["nbtam"], report.extra["gini"]) == (8, 6, 0.0)
+
+
+def test_returns_of_one_team_leave_the_other_teams_out(engine: Engine) -> None:
+    seed(engine)
+    assert run(engine, "returns", ReportFilters(since=WINDOW.since, until=WINDOW.until, team="west")).rows == []
+    east = run(engine, "returns", ReportFilters(since=WINDOW.since, until=WINDOW.until, manager="m1"))
+    assert sum(r["count"] for r in east.rows) == 6
+    assert [f["rep_id"] for f in east.extra["flags"]] == ["r1"]
+
+
 def test_gini_is_zero_for_equal_holdings_and_grows_with_concentration() -> None:
     import numpy as np
 

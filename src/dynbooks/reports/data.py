@@ -25,7 +25,17 @@ from dynbooks.reports.model import ReportFilters
 from dynbooks.reports.periods import day_sql
 from dynbooks.store.schema import account_roles, accounts, activities, opportunities, reps, signals
 
-__all__ = ["AccountTable", "Rep", "load_accounts", "load_reps", "owned_rows", "rep_in_scope"]
+__all__ = [
+    "NO_DAY",
+    "AccountTable",
+    "Owned",
+    "Rep",
+    "horizon",
+    "load_accounts",
+    "load_reps",
+    "owned_rows",
+    "rep_in_scope",
+]
 
 Mask = npt.NDArray[np.bool_]
 
