@@ -26,10 +26,12 @@ ignored for the other kinds (CRM exports carry many columns dynbooks has no use 
 from __future__ import annotations
 
 import codecs
+import collections
 import csv
 import gc
 import hashlib
 import itertools
+import operator
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,6 +57,7 @@ MAX_CELL_CHARS = 1 << 20
 FIELD_SIZE_LIMIT = 16 << 20
 """csv's own limit, raised from 128 KiB so that an over-long cell is reported, not fatal."""
 PROGRESS_EVERY = 10_000
+_NULL_TO_NONE: dict[str, None] = dict.fromkeys(NULLS)
 NOT_UTF8 = "not UTF-8 text; save it as UTF-8"
 
 
@@ -242,7 +245,7 @@ def _chunks(reader: Any, size: int) -> Iterator[list[tuple[int, list[str]]]]:
             starts: Iterable[int] = range(before + 1, after + 1)
         else:
             starts = _start_lines(before, raw)
-        yield [(line, cells) for line, cells in zip(starts, raw, strict=True) if any(cells)]
+        yield list(itertools.compress(zip(starts, raw, strict=True), map(any, raw)))
 
 
 def _start_lines(before: int, raw: list[list[str]]) -> list[int]:
@@ -353,22 +356,23 @@ class _Checker:
 
     @staticmethod
     def _column(step: _Step, raw: tuple[str, ...], bad: Callable[[int, str, str], None]) -> list[Any]:
-        """One column of the chunk, typed; ``None`` for empty (and for bad) cells."""
+        """One column of the chunk, typed; ``None`` for empty (and for bad) cells.
+
+        Only C-level calls per cell (``map``, ``compress``); Python runs per empty or bad cell only.
+        """
         cells: list[Any] = list(map(str.strip, raw))
         present: list[int] | None = None  # positions of non-empty cells, when some are empty
         if not NULLS.isdisjoint(cells):
-            present = []
-            for j, v in enumerate(cells):
-                if v in NULLS:
-                    cells[j] = None
-                    if step.required:
-                        bad(j, step.name, "required value is empty")
-                else:
-                    present.append(j)
+            cells = list(map(_NULL_TO_NONE.get, cells, cells))  # a null spelling -> None, else itself
+            if step.required:
+                for j in itertools.compress(range(len(cells)), map(operator.is_, cells, itertools.repeat(None))):
+                    bad(j, step.name, "required value is empty")
+            if step.convert is not None:
+                present = list(itertools.compress(range(len(cells)), cells))
         conv = step.convert
         if conv is None:
             return cells
-        todo = cells if present is None else [cells[j] for j in present]
+        todo = cells if present is None else list(map(cells.__getitem__, present))
         try:
             done = step.batch(todo) if step.batch is not None else list(map(conv, todo))
         except (ValueError, KeyError):
@@ -381,8 +385,7 @@ class _Checker:
                     bad(j, step.name, str(exc))
         if present is None:
             return done
-        for j, v in zip(present, done, strict=True):
-            cells[j] = v
+        collections.deque(map(cells.__setitem__, present, done), maxlen=0)  # scatter back, in C
         return cells
 
     def _extras(
