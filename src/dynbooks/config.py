@@ -1,4 +1,7 @@
-"""Finding and reading ``dynbooks.toml`` (SPEC §9): ``--config``, else ``$DYNBOOKS_CONFIG``, else ``./dynbooks.toml``."""
+"""Finding and reading ``dynbooks.toml`` (SPEC §9).
+
+The file is ``--config``, else ``$DYNBOOKS_CONFIG``, else ``./dynbooks.toml``.
+"""
 
 from __future__ import annotations
 
@@ -73,7 +76,8 @@ meaningful_types = ["call", "email", "meeting"]   # activities that count as wor
 
 [routing]
 hand_raise_types = ["demo_request"]   # such a signal routes the account at once, not at the next cycle
-when_full = "swap"              # swap: bump the owner's lowest-priority unworked account; allow: record an over-capacity
+when_full = "swap"              # swap: bump the owner's lowest-priority unworked account
+                                # allow: record an over-capacity instead
 
 [[book_rule]]
 name = "sdr"

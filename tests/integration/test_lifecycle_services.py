@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from dynbooks.domain.errors import InvalidInput, Refused
+from dynbooks.domain.errors import InvalidInput, NotFound, Refused
 from dynbooks.services import admin, reads
 from dynbooks.services.cycle import run_cycle
 from dynbooks.services.returns import return_account
@@ -191,7 +191,7 @@ def test_a_bad_row_imports_nothing_and_names_line_and_column(world: World) -> No
     with pytest.raises(InvalidInput) as caught:
         world.load("accounts", "account_id,name,employees", ["Y1,Co,12", "Y2,Co,twelve"])
     assert any("line 3, column employees" in d for d in caught.value.details)
-    with pytest.raises(Exception):
+    with pytest.raises(NotFound):
         reads.explain(world.ctx(), "Y1")
 
 

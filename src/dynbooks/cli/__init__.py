@@ -33,7 +33,9 @@ app = typer.Typer(
 def _globals(
     ctx: typer.Context,
     db: str = typer.Option(DEFAULT_URL, "--db", help="Database URL: sqlite:///FILE or postgresql://…"),
-    config: str | None = typer.Option(None, "--config", help="dynbooks.toml (default: $DYNBOOKS_CONFIG, ./dynbooks.toml)"),
+    config: str | None = typer.Option(
+        None, "--config", help="dynbooks.toml (default: $DYNBOOKS_CONFIG, ./dynbooks.toml)"
+    ),
     as_of: str | None = typer.Option(None, "--as-of", help="Run as of this ISO date or datetime."),
     json_: bool = typer.Option(False, "--json", help="Print one JSON document on stdout."),
     wait: float = typer.Option(30.0, "--wait", help="Seconds to wait for a running cycle's lock."),

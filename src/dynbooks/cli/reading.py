@@ -52,7 +52,8 @@ def pool(ctx: typer.Context, role: str | None = typer.Option(None, "--role"),
         emit(result, True)
         return
     for r in result["roles"]:
-        out.print(f"[bold]{r['role']}[/]: {r['ready']} ready — " + ", ".join(f"{k} {v}" for k, v in r["by_bucket"].items()))
+        buckets = ", ".join(f"{k} {v}" for k, v in r["by_bucket"].items())
+        out.print(f"[bold]{r['role']}[/]: {r['ready']} ready — {buckets}")
         table("best ready accounts", ["account", "name", "priority"],
               [[a["account_id"], a["name"], f"{a['priority']:.2f}"] for a in r["top"]])
 
@@ -124,12 +125,11 @@ def report(
     chart: Path | None = typer.Option(None, "--chart", help="Also draw a PNG chart."),
 ) -> None:
     """The reports managers act on (SPEC §6)."""
-    from dynbooks.reports import REPORTS, ReportFilters
+    from dynbooks.reports import ReportFilters
     from dynbooks.reports import chart as draw
+    from dynbooks.services.reporting import run_report
 
     g = _g(ctx)
-    if name not in REPORTS:
-        raise UsageError(f"unknown report {name!r}; use one of {', '.join(REPORTS)}")
     if by not in ("week", "month"):
         raise UsageError("--by takes week or month")
 
@@ -141,9 +141,7 @@ def report(
 
     filters = ReportFilters(rule=rule, team=team, manager=manager, rep=rep, since=day(since, "--since"),
                             until=day(until, "--until"), by=by)  # type: ignore[arg-type]
-    c = g.context()
-    with c.reading() as conn:
-        result = REPORTS[name](conn, c.config, c.now, filters)
+    result = run_report(g.context(), name, filters)
     if chart is not None:
         draw(result, chart)
     if g.json:

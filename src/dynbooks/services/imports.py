@@ -96,9 +96,8 @@ def _to_record(kind: str, row: dict[str, Any], ctx: Context) -> dict[str, Any]:
     for column, value in record.items():
         if isinstance(value, datetime) and value.tzinfo is not None:
             record[column] = naive(value.astimezone(UTC))
-    if kind == "accounts":
-        if row.get("custom"):
-            record["custom"] = row["custom"]
+    if kind == "accounts" and row.get("custom"):
+        record["custom"] = row["custom"]
     if kind == "reps":
         rule = ctx.config.rules[row["book_rule"]]
         record["role"] = rule.role
@@ -120,9 +119,10 @@ def _upsert(conn: Connection, table: Table, key: str, rows: list[dict[str, Any]]
     existing: dict[str, dict[str, Any]] = {}
     ids = [r[key] for r in rows]
     for chunk in _chunks(ids):
-        for row in conn.execute(select(table).where(table.c[key].in_(chunk))).mappings():
-            existing[row[key]] = dict(row)
-    new, changed_rows = [], []
+        for found in conn.execute(select(table).where(table.c[key].in_(chunk))).mappings():
+            existing[found[key]] = dict(found)
+    new: list[dict[str, Any]] = []
+    changed_rows: list[dict[str, Any]] = []
     changed: dict[str, tuple[dict[str, Any] | None, dict[str, Any]]] = {}
     unchanged = 0
     for row in rows:
@@ -144,7 +144,7 @@ def _upsert(conn: Connection, table: Table, key: str, rows: list[dict[str, Any]]
     for row in changed_rows:
         by_shape.setdefault(tuple(sorted(row)), []).append(row)
     for shape, group in by_shape.items():
-        values = {c: bindparam(f"v_{c}") for c in shape if c != key}
+        values: dict[str, Any] = {c: bindparam(f"v_{c}") for c in shape if c != key}
         conn.execute(
             update(table).where(table.c[key] == bindparam("k")).values(**values),
             [{"k": r[key], **{f"v_{c}": r[c] for c in shape if c != key}} for r in group],
