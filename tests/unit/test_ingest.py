@@ -216,7 +216,7 @@ def test_chunked_reading_finds_the_same_start_lines_as_reading_record_by_record(
     expected = list(_records(one))
     many = csv.reader(io.StringIO(text, newline=""))
     next(many)
-    assert [pair for chunk in _chunks(many, size) for pair in chunk] == expected
+    assert [pair for lines, rows in _chunks(many, size) for pair in zip(lines, rows, strict=True)] == expected
 
 
 def test_a_semicolon_delimited_file_is_accepted(tmp_path: Path) -> None:

@@ -61,7 +61,6 @@ _NULL_TO_NONE: dict[str, None] = dict.fromkeys(NULLS)
 NOT_UTF8 = "not UTF-8 text; save it as UTF-8"
 
 
-
 def read_csv(
     path: Path,
     kind: str,
@@ -227,7 +226,11 @@ def _plan(kind: str, columns: list[str], salesforce: bool) -> tuple[list[_Step],
     return plan, custom
 
 
-def _chunks(reader: Any, size: int) -> Iterator[list[tuple[int, list[str]]]]:
+Chunk = tuple[list[int], list[list[str]]]
+"""Start lines and cells of consecutive non-empty records."""
+
+
+def _chunks(reader: Any, size: int) -> Iterator[Chunk]:
     """``_records`` in chunks of up to ``size`` records, without Python work per record in the common case.
 
     ``reader.line_num`` counts physical lines read. When a chunk of records used as many lines as it
@@ -245,7 +248,11 @@ def _chunks(reader: Any, size: int) -> Iterator[list[tuple[int, list[str]]]]:
             starts: Iterable[int] = range(before + 1, after + 1)
         else:
             starts = _start_lines(before, raw)
-        yield list(itertools.compress(zip(starts, raw, strict=True), map(any, raw)))
+        keep = list(map(any, raw))
+        if all(keep):
+            yield list(starts), raw
+        else:
+            yield list(itertools.compress(starts, keep)), list(itertools.compress(raw, keep))
 
 
 def _start_lines(before: int, raw: list[list[str]]) -> list[int]:
@@ -262,7 +269,7 @@ def _start_lines(before: int, raw: list[list[str]]) -> list[int]:
 
 def _check_rows(
     parsed: ParsedFile,
-    chunks: Iterator[list[tuple[int, list[str]]]],
+    chunks: Iterator[Chunk],
     salesforce: bool,
     progress: Callable[[int], None] | None,
 ) -> None:
@@ -280,10 +287,10 @@ def _check_rows(
     gc.disable()
     try:
         n = 0
-        for chunk in chunks:
-            checker.check(chunk)
-            n += len(chunk)
-            if progress is not None and n // PROGRESS_EVERY > (n - len(chunk)) // PROGRESS_EVERY:
+        for lines, rows in chunks:
+            checker.check(lines, rows)
+            n += len(rows)
+            if progress is not None and n // PROGRESS_EVERY > (n - len(rows)) // PROGRESS_EVERY:
                 progress(n // PROGRESS_EVERY * PROGRESS_EVERY)
     finally:
         if gc_was_enabled:
@@ -299,21 +306,21 @@ class _Checker:
         self.id_column = ID_COLUMN[parsed.kind]
         self.seen_ids: dict[str, int] = {}
 
-    def check(self, chunk: list[tuple[int, list[str]]]) -> None:
+    def check(self, lines: list[int], chunk: list[list[str]]) -> None:
         parsed, width = self.parsed, self.width
-        lines = [line for line, _ in chunk]
         errs: dict[int, list[RowError]] = {}  # chunk index -> its errors, in column order
-        for k, (line, cells) in enumerate(chunk):
-            if len(cells) != width:
-                errs[k] = [RowError(line, "", f"row has {len(cells)} cells, the header has {width}")]
+        if min(map(len, chunk)) != width or max(map(len, chunk)) != width:
+            for k, cells in enumerate(chunk):
+                if len(cells) != width:
+                    errs[k] = [RowError(lines[k], "", f"row has {len(cells)} cells, the header has {width}")]
         ok = [k for k in range(len(chunk)) if k not in errs] if errs else list(range(len(chunk)))
         cols = self._transpose(chunk, ok)
         # A column's total length bounds its longest cell: one C call per column in the common case.
         if any(len("".join(col)) > MAX_CELL_CHARS and max(map(len, col)) > MAX_CELL_CHARS for col in cols):
-            self._too_long(chunk, ok, errs)
+            self._too_long(lines, chunk, ok, errs)
             ok = [k for k in ok if k not in errs]
             cols = self._transpose(chunk, ok)
-        row_lines = [lines[k] for k in ok]
+        row_lines = lines if len(ok) == len(lines) else list(map(lines.__getitem__, ok))
 
         def bad(j: int, column: str, message: str) -> None:
             errs.setdefault(ok[j], []).append(RowError(row_lines[j], column, message))
@@ -336,18 +343,21 @@ class _Checker:
         parsed.lines.extend(row_lines if good is None else [row_lines[j] for j in good])
         for k in sorted(errs):
             parsed.errors.extend(errs[k])
-            parsed.rejected.append(chunk[k])
+            parsed.rejected.append((lines[k], chunk[k]))
 
-    def _transpose(self, chunk: list[tuple[int, list[str]]], ok: list[int]) -> list[tuple[str, ...]]:
+    def _transpose(self, chunk: list[list[str]], ok: list[int]) -> list[tuple[str, ...]]:
         if not ok:
             return [() for _ in range(self.width)]
-        return list(zip(*(chunk[k][1] for k in ok), strict=True))
+        if len(ok) == len(chunk):
+            return list(zip(*chunk, strict=True))
+        return list(zip(*map(chunk.__getitem__, ok), strict=True))
 
-    def _too_long(self, chunk: list[tuple[int, list[str]]], ok: list[int], errs: dict[int, list[RowError]]) -> None:
+    def _too_long(self, lines: list[int], chunk: list[list[str]], ok: list[int],
+                  errs: dict[int, list[RowError]]) -> None:
         """Reject rows with an over-long cell outright: converting a megabyte of text helps nobody."""
         columns, header = self.parsed.columns, self.parsed.header
         for k in ok:
-            line, cells = chunk[k]
+            line, cells = lines[k], chunk[k]
             for i, cell in enumerate(cells):
                 if len(cell) > MAX_CELL_CHARS:
                     errs.setdefault(k, []).append(RowError(line, columns[i] or header[i], (
