@@ -42,7 +42,7 @@ demo: $(STAMP)
 	$(DYN) --as-of 2026-03-02 import activities $(DEMO)/activities.csv
 	$(DYN) --as-of 2026-03-02 import signals $(DEMO)/signals.csv
 	$(DYN) --as-of 2026-03-02 cycle
-	$(DYN) --as-of 2026-03-02 report balance --rule mm-sdr
+	COLUMNS=150 $(DYN) --as-of 2026-03-02 report balance --rule mm-sdr
 	@echo "Try: $(DYN) --as-of 2026-03-02 report coverage"
 
 clean:
