@@ -58,15 +58,19 @@ def retire(ctx: Context, account_id: str, reason: str = "review") -> dict[str, A
     return {"account_id": account_id, "state": "retired"}
 
 
-def reactivate(ctx: Context, account_id: str) -> dict[str, Any]:
+def _restore(ctx: Context, account_id: str, status: str, event: str) -> dict[str, Any]:
+    """A retired or held account back to the pool in every role (one event per role)."""
     with ctx.writing(lock=True) as conn:
-        if _status(conn, account_id) != "retired":
-            raise Refused(f"account {account_id!r} is not retired")
+        if _status(conn, account_id) != status:
+            raise Refused(f"account {account_id!r} is not {status}")
         conn.execute(update(accounts).where(accounts.c.account_id == account_id).values(status="active"))
-        record_rows(conn, [{"at": naive(ctx.now.stamp), "type": "reactivated", "account_id": account_id,
-                            "role": role, "before": "retired", "after": "pool", "actor": ctx.actor}
-                           for role in ctx.config.roles])
+        record_rows(conn, [{"at": naive(ctx.now.stamp), "type": event, "account_id": account_id, "role": role,
+                            "before": status, "after": "pool", "actor": ctx.actor} for role in ctx.config.roles])
     return {"account_id": account_id, "state": "pool"}
+
+
+def reactivate(ctx: Context, account_id: str) -> dict[str, Any]:
+    return _restore(ctx, account_id, "retired", "reactivated")
 
 
 def hold(ctx: Context, account_id: str) -> dict[str, Any]:
@@ -81,13 +85,7 @@ def hold(ctx: Context, account_id: str) -> dict[str, Any]:
 
 
 def release_hold(ctx: Context, account_id: str) -> dict[str, Any]:
-    with ctx.writing(lock=True) as conn:
-        if _status(conn, account_id) != "held":
-            raise Refused(f"account {account_id!r} is not held")
-        conn.execute(update(accounts).where(accounts.c.account_id == account_id).values(status="active"))
-        record_rows(conn, [{"at": naive(ctx.now.stamp), "type": "unheld", "account_id": account_id, "role": role,
-                            "before": "held", "after": "pool", "actor": ctx.actor} for role in ctx.config.roles])
-    return {"account_id": account_id, "state": "pool"}
+    return _restore(ctx, account_id, "held", "unheld")
 
 
 def review_list(ctx: Context) -> list[dict[str, Any]]:

@@ -13,7 +13,7 @@ pool and are redistributed, and new or reactivated reps are filled.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,7 @@ from dynbooks.ingest import IngestError, ParsedFile, RowError, read_csv, read_ma
 from dynbooks.services.context import Context
 from dynbooks.services.history import naive
 from dynbooks.services.imports_effects import (
+    chunks,
     fill_reps,
     flag_duplicates,
     record_owners,
@@ -42,7 +43,6 @@ TABLES: dict[str, tuple[Table, str]] = {
     "signals": (signals, "signal_id"),
     "opportunities": (opportunities, "opportunity_id"),
 }
-CHUNK = 5000
 
 
 def import_file(
@@ -107,18 +107,13 @@ def _to_record(kind: str, row: dict[str, Any], ctx: Context) -> dict[str, Any]:
     return record
 
 
-def _chunks(seq: Sequence[Any]) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(seq), CHUNK):
-        yield seq[start:start + CHUNK]
-
-
 def _upsert(conn: Connection, table: Table, key: str, rows: list[dict[str, Any]]) -> tuple[dict[str, int], dict[
     str, tuple[dict[str, Any] | None, dict[str, Any]]]
 ]:
     """Insert new ids, update changed ones, count equal ones; ``changed`` maps id → (before, after)."""
     existing: dict[str, dict[str, Any]] = {}
     ids = [r[key] for r in rows]
-    for chunk in _chunks(ids):
+    for chunk in chunks(ids):
         for found in conn.execute(select(table).where(table.c[key].in_(chunk))).mappings():
             existing[found[key]] = dict(found)
     new: list[dict[str, Any]] = []
@@ -155,7 +150,7 @@ def _upsert(conn: Connection, table: Table, key: str, rows: list[dict[str, Any]]
 def _known(conn: Connection, table: Table, key: str, ids: set[str]) -> set[str]:
     found: set[str] = set()
     ordered = sorted(ids)
-    for chunk in _chunks(ordered):
+    for chunk in chunks(ordered):
         found.update(conn.execute(select(table.c[key]).where(table.c[key].in_(chunk))).scalars())
     return found
 

@@ -17,12 +17,14 @@ from dynbooks.services.ownership import Move, apply_moves
 from dynbooks.services.routing import route_now, segment_for
 from dynbooks.store.schema import account_roles, accounts, activities, assignments, reps
 
-__all__ = ["fill_reps", "flag_duplicates", "record_owners", "route_hand_raises", "touch_worked"]
-
 CHUNK = 5000
 
+__all__ = ["chunks", "fill_reps", "flag_duplicates", "record_owners", "route_hand_raises", "touch_worked"]
 
-def _chunks(ids: list[str]) -> Iterable[list[str]]:
+
+
+def chunks(ids: list[str]) -> Iterable[list[str]]:
+    """Id lists in slices small enough for one IN (...) on every database."""
     for start in range(0, len(ids), CHUNK):
         yield ids[start:start + CHUNK]
 
@@ -39,7 +41,7 @@ def record_owners(conn: Connection, ctx: Context, parsed: ParsedFile) -> int:
         return 0
     current: dict[tuple[str, str], Any] = {}
     ids = sorted({a for a, _ in wanted})
-    for chunk in _chunks(ids):
+    for chunk in chunks(ids):
         for r in conn.execute(select(account_roles).where(account_roles.c.account_id.in_(chunk))):
             current[(r.account_id, r.role)] = r
     rule_of_rep = dict(conn.execute(select(reps.c.rep_id, reps.c.book_rule)).all())
@@ -83,7 +85,7 @@ def flag_duplicates(conn: Connection, ctx: Context) -> int:
         return 0
     owned = set(conn.execute(select(account_roles.c.account_id).where(account_roles.c.state == "owned")).scalars())
     members: dict[str, list[tuple[str, str | None]]] = {}
-    for chunk in _chunks(sorted(groups)):
+    for chunk in chunks(sorted(groups)):
         for a, domain, dup in conn.execute(select(accounts.c.account_id, accounts.c.domain, accounts.c.duplicate_of)
                                            .where(accounts.c.domain.in_(chunk), accounts.c.status == "active")):
             members.setdefault(domain, []).append((a, dup))
@@ -117,7 +119,7 @@ def touch_worked(conn: Connection, ctx: Context, account_ids: Iterable[str]) -> 
                act.c.type.in_(ctx.config.activity.meaningful_types), act.c.occurred_at >= ar.c.assigned_at)
         .scalar_subquery()
     )
-    for chunk in _chunks(sorted(set(account_ids))):
+    for chunk in chunks(sorted(set(account_ids))):
         where = (ar.c.state == "owned", ar.c.account_id.in_(chunk))
         conn.execute(update(ar).where(*where).values(last_activity_at=last))
         conn.execute(update(ar).where(*where).values(worked_at=case(
