@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from dynbooks.domain.allocate import AllocationProblem, Bucket, Plan, allocate, pool_order
-from dynbooks.domain.dealing import pick_sequence
+from dynbooks.domain.dealing import deal, pick_sequence
 
 
 def problem(
@@ -63,10 +63,21 @@ def test_snake_base_order_is_by_rep_id_not_by_input_row() -> None:
     assert p.rep_ids[plan.rep[plan.rank == 1]][0] == "A"
 
 
-def test_a_rep_with_four_times_the_capacity_picks_four_times_as_often() -> None:
+def test_a_rep_with_four_times_the_capacity_picks_four_times_as_often_centred_on_its_share() -> None:
     rep, t = pick_sequence(np.array([1, 4]), np.array([0, 1]))
-    assert list(rep) == [0, 1, 1, 1, 1]  # the small rep's first pick ties round 0, so weighted-EF1 holds
-    assert list(t) == [0, 0, 1, 2, 3]
+    assert list(rep) == [1, 1, 0, 1, 1]  # keys (t + 1/2) / c: 1/8, 3/8, 1/2, 5/8, 7/8
+    assert list(t) == [0, 1, 0, 2, 3]
+
+
+def test_a_deal_that_would_break_weighted_ef1_falls_back_to_the_weighted_picking_sequence() -> None:
+    # The snake would give the big rep both valuable accounts before the small rep picks once.
+    rep, _ = deal(np.array([10, 10, 0, 0, 0]), np.array([1, 4]), np.array([0, 1]))
+    assert list(rep) == [1, 0, 1, 1, 1]  # keys t / c: round 0 ties, the larger capacity first
+
+
+def test_a_realistic_deal_keeps_the_snake() -> None:
+    rep, _ = deal(np.array([10, 9, 8, 7, 6]), np.array([1, 4]), np.array([0, 1]))
+    assert list(rep) == [1, 1, 0, 1, 1]
 
 
 def first_rule_greedy_total(p: AllocationProblem) -> float:

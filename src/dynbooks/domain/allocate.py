@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from dynbooks.domain.dealing import pick_sequence
+from dynbooks.domain.dealing import deal
 from dynbooks.domain.selection import pool_order, priority_key, select
 
 __all__ = ["AllocationProblem", "Bucket", "Plan", "allocate", "pool_order"]
@@ -122,7 +122,7 @@ def allocate(problem: AllocationProblem) -> Plan:
     copied = False
     while True:
         accounts, buckets = select(key, tiebreak, ids, eligible, bucket_cap)
-        rows, dropped = _deal(accounts, buckets, capacity, rep_position, forbidden, m)
+        rows, dropped = _deal(accounts, buckets, key, capacity, rep_position, forbidden, m)
         if not dropped:
             break
         if not copied:  # never write into the caller's array
@@ -138,13 +138,15 @@ def allocate(problem: AllocationProblem) -> Plan:
 def _deal(
     accounts: IntArray,
     buckets: IntArray,
+    key: IntArray,
     capacity: IntArray,
     rep_position: IntArray,
     forbidden: IntArray,
     m: int,
 ) -> tuple[tuple[IntArray, ...], list[tuple[int, int]]]:
     """Deal every bucket; returns the plan columns and the (account, bucket) pairs cooldown could not fix."""
-    order = np.argsort(buckets, kind="stable")  # accounts arrive in pool order; keep it inside a bucket
+    # Accounts arrive in pool order; a stable (radix) sort by bucket keeps that order inside a bucket.
+    order = np.argsort(buckets.astype(np.uint16) if capacity.shape[1] < 65536 else buckets, kind="stable")
     accounts, buckets = accounts[order], buckets[order]
     starts = np.searchsorted(buckets, np.arange(capacity.shape[1] + 1))
     columns: list[list[IntArray]] = [[] for _ in range(6)]
@@ -153,8 +155,7 @@ def _deal(
         acc = accounts[starts[b] : starts[b + 1]]
         if acc.size == 0:
             continue
-        rep, t = pick_sequence(capacity[:, b], rep_position)
-        rep, t = rep[: acc.size], t[: acc.size]
+        rep, t = deal(key[acc], capacity[:, b], rep_position)
         acc = acc.copy()
         rank = np.arange(1, acc.size + 1, dtype=np.int64)
         if forbidden.size:

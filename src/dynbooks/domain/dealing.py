@@ -2,21 +2,22 @@
 
 The pick sequence
     Every rep ``i`` with free capacity ``c_i > 0`` in the bucket owns ``c_i`` slots; its pick ``t``
-    (``t = 0 .. c_i - 1``) has the key ``t / c_i``. Slots are sorted by key. Among equal keys a rep on an
-    even pick ``t`` goes in base order and a rep on an odd pick in reversed base order (then base order
-    decides what is left), so with equal capacities every round ties and the sequence is exactly a snake
+    (``t = 0 .. c_i - 1``) has the key ``(t + 1/2) / c_i`` (Sainte-Laguë / Webster). Slots are sorted by
+    key. Among equal keys a rep on an even pick ``t`` goes in base order and a rep on an odd pick in
+    reversed base order, so with equal capacities every round ties and the sequence is exactly a snake
     draft: A B B A A B ... The base order of reps is by rep id ascending, never by input row order.
-
-    Slot ``k`` gets the ``k``-th best selected account of the bucket. With fewer accounts than slots the
+    Slot ``k`` gets the ``k``-th best selected account of the bucket; with fewer accounts than slots the
     first slots win (a snake with drop-out).
 
-Why ``t / c_i`` and not ``(t + 1/2) / c_i``
-    This is the weighted picking sequence of Chakraborty, Igarashi, Suksompong and Zick (2020). With
-    common values (the priority) and ``t / c_i`` keys, for any prefix of the sequence,
-    ``(picks_j - 1) / c_j <= picks_i / c_i``, so every deal (and every truncation of it) is
-    weighted-EF1: ``v_i / c_i >= (v_j - max item of j) / c_j``. Sainte-Laguë keys ``(t + 1/2) / c_i`` are
-    slightly more even on average but break weighted-EF1 when capacities differ by 4x or more (rep j
-    with ``c_j = 4`` picks twice before rep i with ``c_i = 1`` picks once).
+The weighted-EF1 guarantee
+    ``v_i / c_i >= (v_j - best item of j) / c_j`` for every pair of reps of the bucket, with ``v`` the
+    fixed-point priorities dealt. Sainte-Laguë keys are the most even on average, but they cannot promise
+    this for every value profile: a rep with 4x the capacity of another picks twice before the small
+    one picks once, which breaks weighted-EF1 when the top two accounts carry most of the value. So the
+    deal is checked on the actual values, and if any pair fails, the bucket is dealt again with the keys
+    ``t / c_i`` instead (the weighted picking sequence of Chakraborty, Igarashi, Suksompong and Zick,
+    2020: every prefix has ``(picks_j - 1) / c_j <= picks_i / c_i``, so it is weighted-EF1 for any
+    non-increasing values), equal keys going to the larger capacity first, then as above.
 """
 
 from __future__ import annotations
@@ -24,16 +25,18 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["pick_sequence"]
+__all__ = ["deal", "pick_sequence"]
 
 IntArray = npt.NDArray[np.int64]
 
 
-def pick_sequence(capacity: IntArray, base_position: IntArray) -> tuple[IntArray, IntArray]:
+def pick_sequence(capacity: IntArray, base_position: IntArray, offset: float = 0.5) -> tuple[IntArray, IntArray]:
     """The slots of one bucket in dealing order: ``(rep, t)`` with ``t`` 0-based.
 
     ``capacity[i]`` is rep ``i``'s free slots in the bucket, ``base_position[i]`` its place in the base
-    order (its rank by rep id). Reps with no capacity own no slot.
+    order (its rank by rep id); reps with no capacity own no slot. Keys are ``(t + offset) / c_i``;
+    ``offset`` 0.5 is the snake described in the module docstring, 0 the weighted-EF1 fallback (whose
+    equal keys go to the larger capacity first).
     """
     cap = np.asarray(capacity, dtype=np.int64)
     reps = np.flatnonzero(cap > 0)
@@ -42,14 +45,52 @@ def pick_sequence(capacity: IntArray, base_position: IntArray) -> tuple[IntArray
         return empty, empty
     reps = reps[np.argsort(base_position[reps], kind="stable")]
     c = cap[reps]
-    pos = np.arange(reps.size, dtype=np.int64)
     rep = np.repeat(reps, c)
-    slot_pos = np.repeat(pos, c)
-    firsts = np.cumsum(c) - c
-    t = np.arange(rep.size, dtype=np.int64) - np.repeat(firsts, c)
-    # Correctly rounded division makes equal fractions equal floats (and unequal ones unequal for any
-    # realistic capacity), so float keys tie exactly when the rational keys do.
-    key = t / np.repeat(c, c)
-    direction = np.where(t % 2 == 0, slot_pos, reps.size - 1 - slot_pos)
-    order = np.lexsort((slot_pos, direction, key))
+    slot_pos = np.repeat(np.arange(reps.size, dtype=np.int64), c)
+    slot_cap = np.repeat(c, c)
+    t = np.arange(rep.size, dtype=np.int64) - np.repeat(np.cumsum(c) - c, c)
+    # Correctly rounded division gives equal floats for equal fractions (and distinct floats for
+    # distinct ones at any realistic capacity), so float keys tie exactly when the rational keys do.
+    key = (t + offset) / slot_cap
+    order = np.argsort(key, kind="stable")
+    tied = key[order][1:] == key[order][:-1]
+    if tied.any():
+        # Only the tied runs need the secondary keys; sorting everything by three keys costs 2x.
+        flags = np.concatenate(([0], tied.astype(np.int8), [0]))
+        starts = np.flatnonzero(np.diff(flags) == 1)
+        lengths = np.flatnonzero(np.diff(flags) == -1) + 1 - starts
+        members = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths) + np.arange(lengths.sum())
+        run = np.repeat(np.arange(starts.size), lengths)
+        s = order[members]
+        direction = np.where(t[s] % 2 == 0, slot_pos[s], reps.size - 1 - slot_pos[s])
+        larger_first = -slot_cap[s] if offset == 0 else np.zeros(s.size, dtype=np.int64)
+        order[members] = s[np.lexsort((slot_pos[s], direction, larger_first, run))]
     return rep[order], t[order]
+
+
+def deal(value: IntArray, capacity: IntArray, base_position: IntArray) -> tuple[IntArray, IntArray]:
+    """Deal accounts of values ``value`` (non-increasing: best first) to reps; ``(rep, t)`` per account.
+
+    Uses the snake keys, or the weighted-EF1 keys when the snake deal is not weighted-EF1 on ``value``.
+    """
+    rep, t = pick_sequence(capacity, base_position)
+    rep, t = rep[: value.size], t[: value.size]
+    if not _weighted_ef1(value, rep, capacity):
+        rep, t = pick_sequence(capacity, base_position, offset=0.0)
+        rep, t = rep[: value.size], t[: value.size]
+    return rep, t
+
+
+def _weighted_ef1(value: IntArray, rep: IntArray, capacity: IntArray) -> bool:
+    """Whether no rep weighted-envies another after dropping that other's best (first) item."""
+    reps = np.flatnonzero(capacity > 0)
+    if reps.size < 2 or value.size == 0:
+        return True
+    m = capacity.size
+    total = np.bincount(rep, weights=value.astype(np.float64), minlength=m)[reps]
+    first = np.full(m, -1, dtype=np.int64)
+    first[rep[::-1]] = np.arange(rep.size - 1, -1, -1)  # first slot of each rep: its best item
+    best = np.where(first[reps] >= 0, value[np.maximum(first[reps], 0)], 0).astype(np.float64)
+    c = capacity[reps].astype(np.float64)
+    # Relative slack of 1e-12 so that float rounding of equal ratios does not count as envy.
+    return bool(np.min(total / c) >= np.max((total - best) / c) * (1 - 1e-12) - 1e-9)

