@@ -411,7 +411,10 @@ class _Checker:
         if kind == "accounts":
             custom_names = [step.name for step in self.custom_plan]
             custom_values = [self._column(step, cols[step.index], bad) for step in self.custom_plan]
-            customs_ = list(map(dict, map(zip, itertools.repeat(custom_names), zip(*custom_values, strict=True))))
+            if len(custom_names) == 1:  # the common case, built twice as fast by a literal
+                customs_ = [{custom_names[0]: v} for v in custom_values[0]]
+            else:
+                customs_ = list(map(dict, map(zip, itertools.repeat(custom_names), zip(*custom_values, strict=True))))
             names += ["custom", "duplicate_key"]
             domain = values[names.index("domain")] if "domain" in names else [None] * n
             values += [customs_ if custom_values else [{} for _ in range(n)], domain]

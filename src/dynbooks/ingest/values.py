@@ -178,7 +178,7 @@ def normalise_domain(v: str) -> str:
 def domains(vs: list[str]) -> list[str]:
     """``normalise_domain`` for a column, in C calls only; a bad cell raises ``ValueError`` naming it."""
     out: list[str] = list(map(str.rstrip, map(_host, map(_HOST.match, map(str.lower, vs))), itertools.repeat(".")))
-    if "" in out or any(map(_SPACE.search, out)):
+    if "" in out or _SPACE.search("".join(out)):
         for v, d in zip(vs, out, strict=True):
             if not d:
                 raise ValueError(f"{v!r} has no domain in it")
