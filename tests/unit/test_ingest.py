@@ -195,6 +195,12 @@ def test_line_numbers_stay_right_past_the_first_chunk_of_ten_thousand_rows(tmp_p
     assert messages(parsed) == [f"line {10_005 + 4}, column employees: 'bad' is not a whole number"]
 
 
+def test_a_chunk_of_nothing_but_blank_lines_is_skipped(tmp_path: Path) -> None:
+    body = "".join(f"A{i},N\n" for i in range(10_000))
+    parsed = read_csv(write(tmp_path, "account_id,name\n" + body + "\n\n,\n"), "accounts")
+    assert len(parsed.rows) == 10_000 and parsed.errors == []
+
+
 @st.composite
 def csv_texts(draw: st.DrawFn) -> str:
     cell = st.text(alphabet="ab,\"\r\n ", max_size=6)

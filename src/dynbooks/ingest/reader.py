@@ -251,7 +251,7 @@ def _chunks(reader: Any, size: int) -> Iterator[Chunk]:
         keep = list(map(any, raw))
         if all(keep):
             yield list(starts), raw
-        else:
+        elif any(keep):
             yield list(itertools.compress(starts, keep)), list(itertools.compress(raw, keep))
 
 
