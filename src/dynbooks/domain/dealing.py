@@ -52,7 +52,8 @@ def pick_sequence(capacity: IntArray, base_position: IntArray, offset: float = 0
     # Correctly rounded division gives equal floats for equal fractions (and distinct floats for
     # distinct ones at any realistic capacity), so float keys tie exactly when the rational keys do.
     key = (t + offset) / slot_cap
-    order = np.argsort(key, kind="stable")
+    # Not a stable sort: inside a run of equal keys the order is set explicitly below.
+    order = np.argsort(key)
     tied = key[order][1:] == key[order][:-1]
     if tied.any():
         # Only the tied runs need the secondary keys; sorting everything by three keys costs 2x.

@@ -100,7 +100,7 @@ def _tiebreak(tiebreak: npt.ArrayLike, n: int) -> FloatArray:
     return tb
 
 
-def eligibility_types(eligible: BoolArray) -> tuple[IntArray, BoolArray]:
+def eligibility_types(eligible: BoolArray) -> tuple[npt.NDArray[np.integer], BoolArray]:
     """Group accounts by eligibility bitmask: ``(type of each account, mask of each type)``.
 
     Types are numbered by ascending bitmask (bucket 0 is the lowest bit), so the numbering depends only
@@ -117,7 +117,7 @@ def eligibility_types(eligible: BoolArray) -> tuple[IntArray, BoolArray]:
             np.left_shift(as_bytes[:, j], j, out=shifted, dtype=dtype)
             np.bitwise_or(code, shifted, out=code)
         present = np.flatnonzero(np.bincount(code, minlength=1 << b))
-        lookup = np.zeros(1 << b, dtype=np.int64)
+        lookup = np.zeros(1 << b, dtype=np.uint16 if present.size < 65536 else np.int64)
         lookup[present] = np.arange(present.size)
         masks = ((present[:, None] >> np.arange(b)) & 1).astype(bool)
         return lookup[code], masks
@@ -126,7 +126,7 @@ def eligibility_types(eligible: BoolArray) -> tuple[IntArray, BoolArray]:
     weights = [int(sum(1 << j for j in range(b) if row[j])) for row in masks]
     renumber = np.argsort(np.argsort(np.array(weights, dtype=object)))
     order = np.argsort(renumber)
-    return renumber[inverse.ravel()].astype(np.int64), masks[order]
+    return renumber[inverse.ravel()].astype(np.int64), masks[order]  # (over 24 buckets: rare, slower)
 
 
 class _TypeGraph:
@@ -215,7 +215,7 @@ def select(
     type_cap = masks.astype(np.int64) @ bucket_cap.astype(np.int64)
 
     # Cut every type to its best capacity(mask) accounts: the rest can never be taken.
-    by_type = np.argsort(types.astype(np.uint16) if nt < 65536 else types, kind="stable")
+    by_type = np.argsort(types, kind="stable")  # radix sort: types are uint16 when there are few
     bounds = np.concatenate(([0], np.cumsum(np.bincount(types, minlength=nt))))
     parts = [_best_k(by_type[bounds[t] : bounds[t + 1]], int(type_cap[t]), key, tiebreak, account_ids)
              for t in range(nt)]

@@ -1,0 +1,1 @@
+"""Benchmarks: ``python -m dynbooks.bench NAME [--json]`` (see ``docs/benchmarks.md``)."""
