@@ -113,3 +113,16 @@ def test_as_of_a_date_means_the_end_of_that_day_and_stamps_its_start() -> None:
     assert now.horizon.date() == date(2026, 1, 5) and now.horizon.hour == 23
     with pytest.raises(ValueError, match="not an ISO date"):
         Now.parse("yesterday")
+
+
+def test_round_robin_offers_first_to_the_rep_served_longest_ago() -> None:
+    from dynbooks.domain.routing import round_robin
+
+    assert round_robin(["B", "A", "C"], {"A": 7, "B": 3}) == ["C", "B", "A"]
+
+
+def test_a_full_book_gives_up_its_last_account_in_pool_order() -> None:
+    from dynbooks.domain.routing import swap_victim
+
+    assert swap_victim(["X1", "X2", "X3"], [5.0, 2.0, 2.0]) == "X3"
+    assert swap_victim([], []) is None

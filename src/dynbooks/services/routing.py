@@ -15,6 +15,7 @@ from datetime import timedelta
 
 from sqlalchemy import Connection, func, insert, select
 
+from dynbooks.domain.routing import round_robin, swap_victim
 from dynbooks.domain.rules import BookRule
 from dynbooks.services.books import Rep, book_counts, free_capacity, load_reps
 from dynbooks.services.context import Context
@@ -54,7 +55,8 @@ def _rotation(conn: Connection, reps: list[Rep], event_type: str, reason: str) -
             .group_by(events.c.rep_id)
         ).all()
     )
-    return sorted(reps, key=lambda r: (last.get(r.rep_id, -1), r.rep_id))
+    by_id = {r.rep_id: r for r in reps}
+    return [by_id[r] for r in round_robin(list(by_id), last)]
 
 
 def _cooled(conn: Connection, ctx: Context, account_id: str, role: str, rules: dict[str, BookRule]) -> set[str]:
@@ -128,10 +130,9 @@ def _bump(conn: Connection, ctx: Context, rep: Rep, role: str) -> str | None:
     if not candidates:
         return None
     market = load_market(conn, ctx.config, ctx.now, only=[a for a, _ in candidates])
-    # The last account in pool order goes: lowest priority, and among equals the highest id.
-    ranked = sorted(range(market.n), key=lambda k: str(market.ids[k]), reverse=True)
-    ranked.sort(key=lambda k: round(float(market.priority[k]) * 1e6))
-    victim = str(market.ids[ranked[0]])
+    victim = swap_victim([str(a) for a in market.ids], market.priority.tolist())
+    if victim is None:
+        return None
     rule = dict(candidates)[victim]
     apply_moves(conn, ctx, [Move(victim, role, "owned", "pool", "bumped", "hand_raise_swap", rep_id=rep.rep_id,
                                  rule=rule)])
