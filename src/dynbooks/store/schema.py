@@ -29,6 +29,7 @@ __all__ = [
     "account_roles",
     "accounts",
     "activities",
+    "api_tokens",
     "assignments",
     "cycles",
     "events",
@@ -38,6 +39,7 @@ __all__ = [
     "opportunities",
     "reps",
     "signals",
+    "users",
 ]
 
 metadata = MetaData(
@@ -228,3 +230,31 @@ idempotency = Table(
     Column("response", JSON),
     Column("created_at", DateTime, nullable=False),
 )
+
+# People who sign in to the web app and the API (SPEC §8 Roles): admin, manager (of one team), rep (one rep id).
+users = Table(
+    "users",
+    metadata,
+    Column("user_id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("email", String(254), nullable=False, unique=True),
+    Column("password_hash", Text, nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("rep_id", ID),
+    Column("team", Text),
+    Column("active", Boolean, nullable=False, server_default=text("true")),
+    Column("created_at", DateTime, nullable=False),
+)
+
+# API tokens: only a hash of the secret is stored; ``token_id`` is the public part that finds the row.
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("token_id", String(32), primary_key=True),
+    Column("user_id", BigInteger().with_variant(Integer, "sqlite"), nullable=False),
+    Column("secret_hash", String(64), nullable=False),
+    Column("scopes", Text, nullable=False),
+    Column("name", Text),
+    Column("created_at", DateTime, nullable=False),
+    Column("revoked_at", DateTime),
+)
+Index("ix_api_tokens_user_id", api_tokens.c.user_id)
