@@ -126,3 +126,46 @@ def test_a_full_book_gives_up_its_last_account_in_pool_order() -> None:
 
     assert swap_victim(["X1", "X2", "X3"], [5.0, 2.0, 2.0]) == "X3"
     assert swap_victim([], []) is None
+
+
+@pytest.mark.parametrize(
+    ("event", "before", "after"),
+    [
+        ("distributed", "pool", "owned"),
+        ("handed_off", "pool", "owned"),
+        ("returned", "owned", "resting"),
+        ("returned", "owned", "review"),
+        ("retrieved", "owned", "resting"),
+        ("released", "resting", "pool"),
+        ("reintroduced", "review", "pool"),
+        ("flagged", "pool", "review"),
+        ("retired", "owned", "retired"),
+        ("reactivated", "retired", "pool"),
+        ("held", "resting", "held"),
+        ("unheld", "held", "pool"),
+        ("bumped", "owned", "pool"),
+        ("unassigned", "owned", "pool"),
+    ],
+)
+def test_every_transition_of_the_lifecycle_is_allowed(event: str, before: str, after: str) -> None:
+    from dynbooks.domain.lifecycle import check_transition
+
+    check_transition(event, before, after)
+
+
+@pytest.mark.parametrize(
+    ("event", "before", "after"),
+    [
+        ("distributed", "owned", "owned"),  # never dealt twice
+        ("distributed", "resting", "owned"),  # a resting account is not ready
+        ("retrieved", "resting", "resting"),
+        ("released", "owned", "pool"),
+        ("reactivated", "held", "pool"),
+        ("returned", "review", "resting"),
+    ],
+)
+def test_moves_outside_the_lifecycle_are_refused(event: str, before: str, after: str) -> None:
+    from dynbooks.domain.lifecycle import check_transition
+
+    with pytest.raises(ValueError, match="cannot move"):
+        check_transition(event, before, after)

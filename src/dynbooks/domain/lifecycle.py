@@ -24,11 +24,13 @@ from dynbooks.domain.errors import Refused
 from dynbooks.domain.rules import BookRule, ReturnLimit, ReturnReason, Route
 
 __all__ = [
+    "TRANSITIONS",
     "Event",
     "EventType",
     "ReturnOutcome",
     "State",
     "check_return_limit",
+    "check_transition",
     "period_start",
     "route_return",
 ]
@@ -63,6 +65,36 @@ class EventType(StrEnum):
     FLAGGED = "flagged"
     """Sent to the review queue without a return (e.g. a likely duplicate found at import)."""
     FIXED = "fixed"
+
+
+_ANY_ROW = frozenset({State.POOL, State.OWNED, State.RESTING, State.REVIEW})
+
+TRANSITIONS: dict[EventType, tuple[frozenset[State], frozenset[State]]] = {
+    EventType.DISTRIBUTED: (frozenset({State.POOL}), frozenset({State.OWNED})),
+    EventType.HANDED_OFF: (frozenset({State.POOL}), frozenset({State.OWNED})),
+    # A return goes where its reason routes it; the retire route leaves the row (``retired`` follows).
+    EventType.RETURNED: (frozenset({State.OWNED}), frozenset({State.RESTING, State.REVIEW, State.POOL})),
+    EventType.RETRIEVED: (frozenset({State.OWNED}), frozenset({State.RESTING})),
+    EventType.RELEASED: (frozenset({State.RESTING, State.REVIEW}), frozenset({State.POOL})),
+    EventType.REINTRODUCED: (frozenset({State.REVIEW}), frozenset({State.POOL})),
+    EventType.FLAGGED: (frozenset({State.POOL}), frozenset({State.REVIEW})),
+    EventType.RETIRED: (_ANY_ROW, frozenset({State.RETIRED})),
+    EventType.REACTIVATED: (frozenset({State.RETIRED}), frozenset({State.POOL})),
+    EventType.HELD: (_ANY_ROW, frozenset({State.HELD})),
+    EventType.UNHELD: (frozenset({State.HELD}), frozenset({State.POOL})),
+    EventType.BUMPED: (frozenset({State.OWNED}), frozenset({State.POOL})),
+    EventType.UNASSIGNED: (frozenset({State.OWNED, State.RESTING, State.REVIEW}), frozenset({State.POOL})),
+}
+"""Every transition of SPEC §2's diagram: event → (states it may leave, states it may reach)."""
+
+
+def check_transition(event: EventType | str, before: State | str, after: State | str) -> None:
+    """Raise ValueError for a move the lifecycle does not have (a programming error, never user input)."""
+    allowed = TRANSITIONS.get(EventType(event))
+    if allowed is None:
+        raise ValueError(f"{event} is not a lifecycle transition")
+    if State(before) not in allowed[0] or State(after) not in allowed[1]:
+        raise ValueError(f"{event} cannot move an account from {before} to {after}")
 
 
 @dataclass(frozen=True)

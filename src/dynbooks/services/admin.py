@@ -32,7 +32,8 @@ def _status(conn: Connection, account_id: str) -> str:
 
 
 def _everywhere(conn: Connection, ctx: Context, account_id: str, event: str, reason: str | None) -> None:
-    """Write ``event`` for every role: roles with a row leave it (owners lose the account)."""
+    """Retire or hold in every role: roles with a row leave it (owners lose the account); the event's
+    ``after`` is the account-wide state (``retired`` or ``held``)."""
     rows = {r.role: r for r in conn.execute(
         select(account_roles.c.role, account_roles.c.state, account_roles.c.rep_id, account_roles.c.rule)
         .where(account_roles.c.account_id == account_id))}
@@ -40,7 +41,7 @@ def _everywhere(conn: Connection, ctx: Context, account_id: str, event: str, rea
     for role in sorted(set(ctx.config.roles) | set(rows)):
         row = rows.get(role)
         before = row.state if row else "pool"
-        moves.append(Move(account_id, role, before, "pool", event, reason, rep_id=row.rep_id if row else None,
+        moves.append(Move(account_id, role, before, event, event, reason, rep_id=row.rep_id if row else None,
                           rule=row.rule if row else None))
     apply_moves(conn, ctx, moves)
 

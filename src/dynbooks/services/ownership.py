@@ -12,19 +12,26 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, delete, insert, update
 
+from dynbooks.domain.lifecycle import check_transition
 from dynbooks.services.context import Context
 from dynbooks.services.history import naive, record_rows
 from dynbooks.store.schema import account_roles, assignments
 
 __all__ = ["Move", "apply_moves"]
 
+ROWED = frozenset({"owned", "resting", "review"})
+"""States kept in ``account_roles``; the others (pool, retired, held) have no per-role row."""
+ROWLESS = frozenset({"pool", "retired", "held"})
+
 
 @dataclass(frozen=True)
 class Move:
     """One (account, role) leaving its current state.
 
-    ``to`` is ``pool`` (the row is deleted), ``resting`` (with ``rest_until``) or ``review``; ``event``
-    is the event type; ``rep_id`` the owner it leaves (None when it was not owned).
+    ``to`` is the state it reaches: ``pool``, ``retired`` or ``held`` delete the per-role row (retired and
+    held live on the account), ``resting`` (with ``rest_until``) and ``review`` keep it; ``event`` is the
+    event type; ``rep_id`` the owner it leaves (None when it was not owned). Every move is checked
+    against the lifecycle's transitions (:data:`dynbooks.domain.lifecycle.TRANSITIONS`).
     """
 
     account_id: str
@@ -43,8 +50,10 @@ def apply_moves(conn: Connection, ctx: Context, moves: Sequence[Move], cycle_id:
     """Apply moves in bulk: state rows, events, ledger. Returns how many moved."""
     if not moves:
         return 0
+    for m in moves:
+        check_transition(m.event, m.before, m.to)
     stamp = naive(ctx.now.stamp)
-    to_pool = [{"a": m.account_id, "r": m.role} for m in moves if m.to == "pool"]
+    to_pool = [{"a": m.account_id, "r": m.role} for m in moves if m.to in ROWLESS and m.before in ROWED]
     if to_pool:
         conn.execute(
             delete(account_roles).where(
@@ -56,7 +65,7 @@ def apply_moves(conn: Connection, ctx: Context, moves: Sequence[Move], cycle_id:
         {"account_id": m.account_id, "role": m.role, "state": m.to, "rest_until": m.rest_until,
          "reason": m.reason, "rule": m.rule, "since": stamp}
         for m in moves
-        if m.before == "pool" and m.to != "pool"
+        if m.before not in ROWED and m.to in ROWED
     ]
     if created:
         conn.execute(insert(account_roles), created)
@@ -64,7 +73,7 @@ def apply_moves(conn: Connection, ctx: Context, moves: Sequence[Move], cycle_id:
         {"a": m.account_id, "r": m.role, "state": m.to, "rest_until": m.rest_until, "reason": m.reason,
          "rule": m.rule, "since": stamp}
         for m in moves
-        if m.before != "pool" and m.to != "pool"
+        if m.before in ROWED and m.to in ROWED
     ]
     if kept:
         conn.execute(
