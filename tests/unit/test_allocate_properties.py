@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -9,7 +11,7 @@ from scipy.optimize import linprog
 
 from dynbooks.domain.allocate import AllocationProblem, Bucket, Plan, allocate
 
-SETTINGS = settings(max_examples=150, deadline=None)
+SETTINGS = settings(max_examples=int(os.environ.get("DYNBOOKS_EXAMPLES", "150")), deadline=None)
 
 
 @st.composite
