@@ -9,11 +9,22 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 from sqlalchemy import text
 
 from dynbooks.store.db import connect, normalise_url
 
 PG = os.environ.get("DYNBOOKS_TEST_POSTGRES_URL")
+
+# Hypothesis profiles for the stateful and fuzz tests (tests/property, tests/reliability): ``fast`` in
+# ``make test``, ``nightly`` in ``make reliability``. HYPOTHESIS_PROFILE selects one for the whole run.
+_SLOW_OK = [HealthCheck.too_slow, HealthCheck.data_too_large]
+settings.register_profile("fast", max_examples=15, stateful_step_count=20, deadline=None,
+                          suppress_health_check=_SLOW_OK)
+settings.register_profile("nightly", max_examples=1000, stateful_step_count=30, deadline=None,
+                          suppress_health_check=_SLOW_OK)
+if os.environ.get("HYPOTHESIS_PROFILE"):
+    settings.load_profile(os.environ["HYPOTHESIS_PROFILE"])
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)] if PG else ["sqlite"]
 
 
