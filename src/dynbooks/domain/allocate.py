@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from dynbooks.domain.dealing import deal
+from dynbooks.domain.dealing import deal_buckets
 from dynbooks.domain.selection import pool_order, priority_key, select
 
 __all__ = ["AllocationProblem", "Bucket", "Plan", "allocate", "pool_order"]
@@ -148,28 +148,21 @@ def _deal(
 ) -> tuple[tuple[IntArray, ...], list[tuple[int, int]]]:
     """Deal every bucket; returns the plan columns and the (account, bucket) pairs cooldown could not fix."""
     # Accounts arrive in pool order; a stable (radix) sort by bucket keeps that order inside a bucket.
-    order = np.argsort(buckets.astype(np.uint16) if capacity.shape[1] < 65536 else buckets, kind="stable")
+    nb = capacity.shape[1]
+    order = np.argsort(buckets.astype(np.uint16) if nb < 65536 else buckets, kind="stable")
     accounts, buckets = accounts[order], buckets[order]
-    starts = np.searchsorted(buckets, np.arange(capacity.shape[1] + 1))
-    columns: list[list[IntArray]] = [[] for _ in range(6)]
+    rep, t = deal_buckets(buckets, key[accounts], capacity, rep_position)
+    counts = np.bincount(buckets, minlength=nb)
+    starts = np.cumsum(counts) - counts
+    rank = np.arange(1, accounts.size + 1, dtype=np.int64) - starts[buckets]
     dropped: list[tuple[int, int]] = []
-    for b in range(capacity.shape[1]):
-        acc = accounts[starts[b] : starts[b + 1]]
-        if acc.size == 0:
-            continue
-        rep, t = deal(key[acc], capacity[:, b], rep_position)
-        acc = acc.copy()
-        rank = np.arange(1, acc.size + 1, dtype=np.int64)
-        if forbidden.size:
-            dropped += _fix_cooldown(acc, rank, rep, forbidden, m, b)
-        for col, values in zip(
-            columns, (acc, rep, np.full(acc.size, b, np.int64), rank, t + 1, capacity[rep, b]), strict=True
-        ):
-            col.append(values)
-    if not columns[0]:
-        empty = np.zeros(0, dtype=np.int64)
-        return (empty,) * 6, dropped
-    return tuple(np.concatenate(col) for col in columns), dropped
+    if forbidden.size:
+        offending = np.unique(buckets[~_allowed(accounts, rep, forbidden, m)])
+        for b in offending.tolist():
+            lo, hi = int(starts[b]), int(starts[b] + counts[b])
+            # Slices are views: the swaps land in `accounts` and `rank` directly.
+            dropped += _fix_cooldown(accounts[lo:hi], rank[lo:hi], rep[lo:hi], forbidden, m, b)
+    return (accounts, rep, buckets, rank, t + 1, capacity[rep, buckets]), dropped
 
 
 def _allowed(acc: IntArray | int, rep: IntArray | int, forbidden: IntArray, m: int) -> npt.NDArray[np.bool_]:
