@@ -104,7 +104,8 @@ def allocate(problem: AllocationProblem) -> Plan:
     n = len(problem.account_ids)
     m = len(problem.rep_ids)
     nb = len(problem.buckets)
-    ids = np.asarray(problem.account_ids, dtype=object)
+    # Ids are compared only inside runs of tied priorities, so they are never converted as a whole.
+    ids = np.asarray(problem.account_ids)
     key = priority_key(problem.priority)
     tiebreak = np.asarray(problem.tiebreak, dtype=np.float64).reshape(-1, n) if n else np.zeros((0, 0))
     if tiebreak.size and np.isnan(tiebreak).any():
