@@ -1,4 +1,4 @@
-"""Read commands: book, pool, explain, history, export, report, simulate, calc."""
+"""Read commands: book, pool, explain, history, export, report, calc (``simulate`` is in :mod:`dynbooks.cli.sim`)."""
 
 from __future__ import annotations
 
@@ -158,21 +158,6 @@ def report(
 
 def _cell(value: Any) -> Any:
     return f"{value:.3f}" if isinstance(value, float) else value
-
-
-@app.command()
-def simulate(
-    ctx: typer.Context,
-    scenario: str = typer.Option("jane-joe", "--scenario", help="jane-joe: the seeds' worked example."),
-) -> None:
-    """Static territories against dynamic books on the same market (SPEC §7)."""
-    from dynbooks.sim import jane_joe, render_table
-
-    g = _g(ctx)
-    if scenario != "jane-joe":
-        raise UsageError(f"unknown scenario {scenario!r}; available: jane-joe")
-    result = jane_joe()
-    emit(result, g.json, render_table(result))
 
 
 @calc_app.command("book-size")
