@@ -11,7 +11,7 @@ finished themselves; a converted account is never worked again.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -69,6 +69,8 @@ class RunResult:
     converted: np.ndarray
     daily_opportunities: list[int]
     ready_pool: list[tuple[int, int]]
+    extra: dict[str, Any] = field(default_factory=dict)
+    """What the model adds (dynamic books: the engine's event counts)."""
 
 
 def current_priority(world: World, d: int) -> np.ndarray:
@@ -150,5 +152,5 @@ def run(world: World, model: Model) -> RunResult:
     return RunResult(
         model=model.name, opportunities=opps, worked=np.array([len(w) for w in worked], dtype=np.int64),
         touches=touches, capacity=capacity, book_size=held / max(world.days, 1), touched=touched,
-        converted=converted, daily_opportunities=daily, ready_pool=pool,
+        converted=converted, daily_opportunities=daily, ready_pool=pool, extra=dict(getattr(model, "extra", {})),
     )

@@ -22,9 +22,10 @@ import shutil
 import tempfile
 from datetime import datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, event, func, insert, select
 
 from dynbooks.domain.clock import Now
 from dynbooks.domain.errors import Refused
@@ -40,9 +41,21 @@ from dynbooks.sim.agents import SIGNAL_STRENGTH, DayReport
 from dynbooks.sim.world import World
 from dynbooks.store.db import connect, read, write
 from dynbooks.store.migrate import upgrade
-from dynbooks.store.schema import account_roles, accounts, activities, reps, signals
+from dynbooks.store.schema import account_roles, accounts, activities, events, reps, signals
 
-__all__ = ["DynamicBooks", "copy_database"]
+__all__ = ["DynamicBooks", "copy_database", "scratch_engine"]
+
+
+def scratch_engine(path: Path) -> Engine:
+    """A migrated SQLite database for one run, without fsyncs: it is thrown away afterwards."""
+    engine = connect(f"sqlite:///{path}")
+
+    @event.listens_for(engine, "connect")
+    def _no_sync(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.execute("PRAGMA synchronous=OFF")
+
+    upgrade(engine)
+    return engine
 
 
 def copy_database(source: Engine, target: Engine, role: str, rep_ids: list[str]) -> None:
@@ -73,13 +86,13 @@ class DynamicBooks:
     def __init__(self, config: Config | None = None, name: str = "dynamic books") -> None:
         self.name = name
         self.config_override = config
+        self.extra: dict[str, Any] = {}
 
     def start(self, world: World) -> None:
         self.world = world
         self.config = self.config_override or world.config
         self.folder = Path(tempfile.mkdtemp(prefix="dynbooks-sim-"))
-        self.engine = connect(f"sqlite:///{self.folder / 'sim.db'}")
-        upgrade(self.engine)
+        self.engine = scratch_engine(self.folder / "sim.db")
         self.rep_ids = [r.rep_id for r in world.reps]
         self.rep_index = {r: i for i, r in enumerate(self.rep_ids)}
         self.index = {str(a): i for i, a in enumerate(world.ids)}
@@ -147,5 +160,11 @@ class DynamicBooks:
         return int(sum(r["ready"] for r in result["roles"]))
 
     def close(self) -> None:
+        """Read what the engine did from its event history, then drop the temporary database."""
+        with read(self.engine) as conn:
+            counts: dict[str, int] = {str(t): int(c) for t, c in conn.execute(
+                select(events.c.type, func.count()).where(events.c.role == self.world.role).group_by(events.c.type))}
+        self.extra = {"engine_events": {k: int(counts.get(k, 0)) for k in
+                                        ("distributed", "returned", "retrieved", "released")}}
         self.engine.dispose()
         shutil.rmtree(self.folder, ignore_errors=True)

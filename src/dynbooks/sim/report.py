@@ -79,6 +79,7 @@ def summarise(world: World, result: RunResult) -> dict[str, Any]:
         "per_rep": per_rep,
         "daily_opportunities": result.daily_opportunities,
         "ready_pool": [{"day": d, "ready": v} for d, v in result.ready_pool],
+        **result.extra,
     }
 
 

@@ -32,14 +32,12 @@ from dynbooks.domain.rules import Config
 from dynbooks.services.context import Context
 from dynbooks.services.imports import import_file
 from dynbooks.sim.agents import Model, run
-from dynbooks.sim.engine import DynamicBooks
+from dynbooks.sim.engine import DynamicBooks, scratch_engine
 from dynbooks.sim.models import RoundRobin, StaticTerritories, WildWest
 from dynbooks.sim.report import summarise
 from dynbooks.sim.world import Behaviour, World, load_world
-from dynbooks.store.db import connect
-from dynbooks.store.migrate import upgrade
 
-__all__ = ["DAY0", "org", "simulate_world", "two_regions", "what_if", "what_if_config"]
+__all__ = ["DAY0", "org", "simulate_world", "two_regions", "what_if", "what_if_config", "write_two_regions"]
 
 DAY0 = date(2026, 3, 2)
 """The first simulated day of the built-in scenarios (a Monday), so runs never depend on today."""
@@ -70,9 +68,8 @@ def four_models(carve: str = "region") -> list[Model]:
 def _imported(folder: Path, day0: date) -> Iterator[tuple[Engine, Config]]:
     """Import the CSVs in ``folder`` (with its dynbooks.toml) into a fresh temporary SQLite database."""
     work = Path(tempfile.mkdtemp(prefix="dynbooks-sim-src-"))
-    engine = connect(f"sqlite:///{work / 'source.db'}")
+    engine = scratch_engine(work / "source.db")
     try:
-        upgrade(engine)
         config = load_config(folder / "dynbooks.toml")
         ctx = Context(engine, config, Now.of_date(day0), actor="simulator")
         for kind in ("reps", "accounts", "activities", "signals", "opportunities"):
@@ -117,34 +114,41 @@ cooldown_days = 30
 """
 
 
-def two_regions(seed: int = 1, days: int = 63, *, reps_per_region: int = 3, north: int = 1500, south: int = 300,
-                models: list[Model] | None = None, progress: Progress | None = None) -> dict[str, Any]:
+def write_two_regions(folder: Path, rng: np.random.Generator, *, reps_per_region: int = 3, north: int = 1500,
+                      south: int = 300) -> Path:
+    """Write the two-regions market (``dynbooks.toml``, ``reps.csv``, ``accounts.csv``) into ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "dynbooks.toml").write_text(TWO_REGIONS_TOML, encoding="utf-8")
+    with (folder / "reps.csv").open("w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["rep_id", "name", "book_rule", "team", "start_date"])
+        for k in range(2 * reps_per_region):
+            w.writerow([f"rep-{k + 1:02d}", f"Rep {k + 1}", "sdr", "north" if k < reps_per_region else "south",
+                        "2024-01-01"])
+    with (folder / "accounts.csv").open("w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["account_id", "name", "industry", "region", "fit_score", "employees"])
+        for region, (a, b), size in (("North", (5.0, 2.0), north), ("South", (2.0, 6.0), south)):
+            fits = 100 * rng.beta(a, b, size)
+            for i, fit in enumerate(fits.tolist()):
+                w.writerow([f"{region[0]}-{i + 1:04d}", f"{region} {i + 1}", "Software", region, f"{fit:.1f}",
+                            int(rng.integers(10, 5000))])
+    return folder
+
+
+def two_regions(seed: int = 1, days: int = 63, *, models: list[Model] | None = None,
+                progress: Progress | None = None, **sizes: int) -> dict[str, Any]:
     """A small market in the seeds' spirit: the ``North`` is rich (fit mostly high), the ``South`` poor
     (fit mostly low) and smaller; the static carve gives each region the same number of reps, as the seeds'
-    Jane and Joe example does."""
+    Jane and Joe example does. ``sizes``: ``reps_per_region``, ``north``, ``south``."""
     rng = np.random.default_rng(seed)
     folder = Path(tempfile.mkdtemp(prefix="dynbooks-sim-two-"))
     try:
-        (folder / "dynbooks.toml").write_text(TWO_REGIONS_TOML, encoding="utf-8")
-        with (folder / "reps.csv").open("w", newline="", encoding="utf-8") as f:
-            w = csv.writer(f)
-            w.writerow(["rep_id", "name", "book_rule", "team", "region", "start_date"])
-            for k in range(2 * reps_per_region):
-                w.writerow([f"rep-{k + 1:02d}", f"Rep {k + 1}", "sdr", "north" if k < reps_per_region else "south",
-                            "", "2024-01-01"])
-        with (folder / "accounts.csv").open("w", newline="", encoding="utf-8") as f:
-            w = csv.writer(f)
-            w.writerow(["account_id", "name", "industry", "region", "fit_score", "employees"])
-            for region, (a, b), size in (("North", (5.0, 2.0), north), ("South", (2.0, 6.0), south)):
-                fits = 100 * rng.beta(a, b, size)
-                for i, fit in enumerate(fits.tolist()):
-                    w.writerow([f"{region[0]}-{i + 1:04d}", f"{region} {i + 1}", "Software", region, f"{fit:.1f}",
-                                int(rng.integers(10, 5000))])
+        write_two_regions(folder, rng, **sizes)
         with _imported(folder, DAY0) as (engine, config):
             world = load_world(engine, config, DAY0, days, rng, role="sdr")
             chosen = models or [StaticTerritories("region", seats="equal"), WildWest(), RoundRobin(), DynamicBooks()]
-            return simulate_world(world, chosen, scenario="two-regions", seed=seed,
-                                  progress=progress)
+            return simulate_world(world, chosen, scenario="two-regions", seed=seed, progress=progress)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
