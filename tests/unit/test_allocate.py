@@ -166,3 +166,28 @@ def test_the_callers_eligibility_array_is_not_modified() -> None:
     before = p.eligible.copy()
     allocate(p)
     assert (p.eligible == before).all()
+
+
+def test_nested_rules_fill_the_specific_rule_with_what_only_it_can_take() -> None:
+    # Bucket 0 (enterprise) accepts only the first three accounts; bucket 1 (all) accepts everything.
+    priority = [90, 80, 70, 60, 50, 40]
+    eligible = [[True, True]] * 3 + [[False, True]] * 3
+    p = problem(priority, eligible, [[2, 0], [0, 3]])
+    plan = allocate(p)
+    assert plan.total_priority == pytest.approx(90 + 80 + 70 + 60 + 50)
+    assert set(plan.account[plan.bucket == 0]) <= {0, 1, 2}
+
+
+def test_the_plan_does_not_depend_on_the_order_of_account_rows() -> None:
+    rng = np.random.default_rng(3)
+    priority = rng.integers(0, 5, 40).astype(float)  # many ties: the account id decides
+    eligible = rng.random((40, 2)) < 0.7
+    p = problem(priority, eligible, [[5, 0], [4, 3], [0, 6]])
+    perm = rng.permutation(40)
+    q = AllocationProblem(
+        p.account_ids[perm], p.priority[perm], p.tiebreak[:, perm], p.eligible[perm], p.buckets,
+        p.rep_ids, p.capacity, p.cooldown_accounts, p.cooldown_reps,
+    )
+    a, b = allocate(p), allocate(q)
+    assert list(p.account_ids[a.account]) == list(q.account_ids[b.account])
+    assert list(a.rep) == list(b.rep) and list(a.rank) == list(b.rank)
