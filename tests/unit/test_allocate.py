@@ -7,6 +7,7 @@ import pytest
 
 from dynbooks.domain.allocate import AllocationProblem, Bucket, Plan, allocate, pool_order
 from dynbooks.domain.dealing import deal, pick_sequence
+from dynbooks.domain.selection import eligibility_types
 
 
 def problem(
@@ -191,3 +192,13 @@ def test_the_plan_does_not_depend_on_the_order_of_account_rows() -> None:
     a, b = allocate(p), allocate(q)
     assert list(p.account_ids[a.account]) == list(q.account_ids[b.account])
     assert list(a.rep) == list(b.rep) and list(a.rank) == list(b.rank)
+
+
+def test_eligibility_types_beyond_24_buckets_are_numbered_by_bitmask_like_the_fast_path() -> None:
+    rng = np.random.default_rng(9)
+    for buckets in (5, 26):
+        eligible = rng.random((80, buckets)) < 0.1
+        types, masks = eligibility_types(eligible)
+        assert (masks[types] == eligible).all()
+        codes = [sum(1 << j for j in range(buckets) if row[j]) for row in masks]
+        assert codes == sorted(codes)
