@@ -25,6 +25,13 @@ test: $(STAMP)
 	  $(BIN)/pytest; \
 	fi
 
+# The long runs of the reliability suite (docs/reliability.md): the big race of processes, 20 SIGKILL trials per
+# database, >= 1,000 state-machine examples per machine, the nightly fuzzing profile, migrations up and down.
+reliability: $(STAMP)
+	@if $(BIN)/python -m dynbooks.store.probe "$(PG_URL)"; then export DYNBOOKS_TEST_POSTGRES_URL="$(PG_URL)"; fi; \
+	DYNBOOKS_RELIABILITY=1 HYPOTHESIS_PROFILE=nightly $(BIN)/pytest -s --durations=0 \
+	  tests/reliability tests/property tests/integration/test_migrations.py
+
 lint: $(STAMP)
 	$(BIN)/ruff check src tests
 	$(BIN)/mypy

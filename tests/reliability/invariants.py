@@ -24,11 +24,13 @@ LOSING = ("returned", "retrieved", "bumped")
 GAINING = ("distributed", "handed_off")
 
 
-def violations(engine: Engine, config: Config, day: date) -> list[str]:
-    """Every broken invariant, as sentences (empty when all hold)."""
+def violations(engine: Engine, config: Config, day: date, capacity_of: set[str] | None = None) -> list[str]:
+    """Every broken invariant, as sentences (empty when all hold). ``capacity_of`` limits the capacity check
+    to the reps named (those just dealt something): a rep whose capacity shrank since (a later start date
+    imported, a smaller target) keeps the book it was dealt."""
     with engine.connect() as conn:
         found = compare(conn)
-        found += _capacity(conn, config, day)
+        found += _capacity(conn, config, day, capacity_of)
         history = conn.execute(select(events.c.seq, events.c.type, events.c.account_id, events.c.role,
                                       events.c.rep_id, events.c.reason, events.c.rule, events.c.at, events.c.data)
                                .order_by(events.c.seq)).all()
@@ -38,7 +40,7 @@ def violations(engine: Engine, config: Config, day: date) -> list[str]:
     return found
 
 
-def _capacity(conn: Any, config: Config, day: date) -> list[str]:
+def _capacity(conn: Any, config: Config, day: date, only: set[str] | None) -> list[str]:
     counted: dict[tuple[str, str | None], int] = defaultdict(int)
     for rep_id, segment, over, reason in conn.execute(
         select(account_roles.c.rep_id, account_roles.c.segment, account_roles.c.over_capacity, account_roles.c.reason)
@@ -49,7 +51,7 @@ def _capacity(conn: Any, config: Config, day: date) -> list[str]:
     problems = []
     for rep_id, book_rule, start in conn.execute(select(reps.c.rep_id, reps.c.book_rule, reps.c.start_date)):
         rule = config.rules.get(book_rule)
-        if rule is None:
+        if rule is None or (only is not None and rep_id not in only):
             continue
         for segment, cap in segment_capacity(rule, start, day).items():
             if counted.get((rep_id, segment), 0) > cap:
