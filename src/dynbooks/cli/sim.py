@@ -82,3 +82,57 @@ def simulate(
         draw(report, chart)
         report["chart"] = str(chart)
     emit(report, g.json, render(report) + (f"\nchart: {chart}" if chart is not None else ""))
+
+
+@app.command("market-map")
+def market_map(
+    ctx: typer.Context,
+    weights: Path | None = typer.Option(None, "--weights", help=(
+        "CSV account_id,weight of reference accounts (negative: accounts you want fewer like); "
+        "default: every closed-won opportunity's account, weight 1.")),
+    clusters: int = typer.Option(8, "--clusters", min=1, max=50, help="How many clusters to name."),
+    seed: int = typer.Option(0, "--seed"),
+    top: int = typer.Option(20, "--top", min=0, help="How many of the best unassigned accounts to list."),
+    similar: int = typer.Option(10, "--similar", min=0, max=10, help="Similar accounts listed per account."),
+    chart: Path | None = typer.Option(None, "--chart", help="Draw the 2-D map into this PNG."),
+    out_file: Path | None = typer.Option(None, "--out", help="Write every account's score, tier, cluster and "
+                                         "similar accounts to this CSV."),
+    write_back: bool = typer.Option(False, "--write-back", help="Store the score as fit_score (distribution "
+                                    "ranks by it)."),
+) -> None:
+    """Lookalike fit scores 0–100 from similarity to your customers, tiers 1–5, named clusters, similar
+    accounts and a 2-D map (SPEC §7)."""
+    from dynbooks.cli.output import table
+    from dynbooks.marketmap.service import map_market, read_weights, write_csv
+
+    g = _g(ctx)
+    c = g.context()
+    given = read_weights(weights) if weights is not None else None
+    report, mm = map_market(c, weights=given, clusters=clusters, seed=seed, top=top, similar=similar,
+                            write_back=write_back)
+    if chart is not None:
+        from dynbooks.marketmap.chart import draw_map
+
+        draw_map(mm, chart, seed=seed)
+        report["chart"] = str(chart)
+    if out_file is not None:
+        write_csv(mm, out_file, similar)
+        report["out"] = str(out_file)
+    if g.json:
+        emit(report, True)
+        return
+    refs = report["references"]
+    err.print(f"{report['accounts']:,} accounts scored against {refs['positive']:,} references "
+              f"({refs['source']}); features: {', '.join(report['features'])}")
+    table("tiers", ["tier", "accounts"], [[t, f"{n:,}"] for t, n in report["tiers"].items()])
+    table("clusters", ["#", "name", "accounts", "mean score", "references"],
+          [[k["cluster"], k["name"], f"{k['accounts']:,}", k["mean_fit_score"], k["references"]]
+           for k in report["clusters"]])
+    table("best unassigned accounts", ["account", "score", "tier", "cluster", "similar to"],
+          [[a["account_id"], a["fit_score"], a["tier"], a["cluster"], ", ".join(a["similar"][:3])]
+           for a in report["top_unassigned"]])
+    for key, label in (("chart", "map"), ("out", "scores")):
+        if key in report:
+            err.print(f"{label}: {report[key]}")
+    if write_back:
+        err.print(f"wrote fit_score for {report['written']:,} accounts")
