@@ -13,7 +13,11 @@ def main(argv: list[str] | None = None) -> int:
         from dynbooks.bench.allocate import main as run_allocate
 
         return run_allocate(rest)
-    print(f"usage: python -m dynbooks.bench allocate [--json] (got {name!r})", file=sys.stderr)
+    if name == "market-map":
+        from dynbooks.bench.marketmap import main as run_market_map
+
+        return run_market_map(rest)
+    print(f"usage: python -m dynbooks.bench allocate|market-map [--json] (got {name!r})", file=sys.stderr)
     return 2
 
 
