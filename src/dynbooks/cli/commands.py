@@ -12,6 +12,7 @@ from rich.progress import BarColumn, Progress, TextColumn
 from dynbooks.cli import app
 from dynbooks.cli import reading as _reading  # noqa: F401  (registers the read commands)
 from dynbooks.cli import sim as _sim  # noqa: F401  (registers simulate and market-map)
+from dynbooks.cli import web as _web  # noqa: F401  (registers user, token and serve)
 from dynbooks.cli.output import emit, err, table
 from dynbooks.cli.state import Globals
 from dynbooks.config import DEFAULT_TOML, find_config

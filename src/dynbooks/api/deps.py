@@ -1,0 +1,85 @@
+"""Typed dependencies for the API and the web app: the running state, the request's context, the user.
+
+``Ctx`` is a :class:`Context` with "now" fixed for the request and the signed-in user as the actor;
+``ApiUser`` is the user of a valid ``Authorization: Bearer`` token (401 otherwise); the web app's
+``WebUser`` comes from the session cookie (see :mod:`dynbooks.web.session`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Engine
+
+from dynbooks.domain.clock import Now
+from dynbooks.domain.rules import Config
+from dynbooks.services.auth import User, user_for_token
+from dynbooks.services.context import Context
+from dynbooks.settings import Settings
+
+__all__ = ["ApiUser", "AppState", "Ctx", "State", "bearer", "require_scope", "state_of"]
+
+
+@dataclass
+class AppState:
+    """What the app holds for its lifetime. ``clock`` is the wall clock, replaceable in tests."""
+
+    settings: Settings
+    engine: Engine
+    config: Config
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+
+    def now(self) -> Now:
+        if self.settings.as_of is not None:
+            return Now.parse(self.settings.as_of)
+        return Now.of_datetime(self.clock())
+
+    def context(self, actor: str) -> Context:
+        return Context(engine=self.engine, config=self.config, now=self.now(), actor=actor, wait=self.settings.wait)
+
+
+def state_of(request: Request) -> AppState:
+    state = request.app.state.dynbooks
+    assert isinstance(state, AppState)
+    return state
+
+
+State = Annotated[AppState, Depends(state_of)]
+
+bearer = HTTPBearer(auto_error=False, description="An API token from `dynbooks token create EMAIL`.")
+
+
+def _api_user(state: State, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> User:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise HTTPException(401, "send Authorization: Bearer TOKEN", headers={"WWW-Authenticate": "Bearer"})
+    with state.engine.connect() as conn:
+        user = user_for_token(conn, credentials.credentials)
+    if user is None:
+        raise HTTPException(401, "bad or revoked token", headers={"WWW-Authenticate": "Bearer"})
+    return user
+
+
+ApiUser = Annotated[User, Depends(_api_user)]
+
+
+def _api_context(state: State, user: ApiUser) -> Context:
+    return state.context(f"api:{user.email}")
+
+
+Ctx = Annotated[Context, Depends(_api_context)]
+
+
+def require_scope(scope: str) -> Callable[[User], User]:
+    """A dependency that refuses (403) a token without ``scope``."""
+
+    def check(user: ApiUser) -> User:
+        if scope not in user.scopes:
+            raise HTTPException(403, f"this token has no {scope!r} scope")
+        return user
+
+    return check

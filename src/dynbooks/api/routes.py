@@ -1,0 +1,175 @@
+"""The HTTP API (SPEC §9): parse, authorize, call the same service the CLI calls, answer JSON.
+
+No or bad token: 401. A rep or an account the user may not see: 404, worded like a missing id. A token
+without the scope an operation needs, or a role that may not run it (cycles and webhooks are for admins):
+403. Errors a user can cause answer ``{"error": {"message", "details"}}`` with the status of their class
+(:mod:`dynbooks.domain.errors`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Request
+
+from dynbooks import __version__
+from dynbooks.api.deps import ApiUser, Ctx, State, require_scope
+from dynbooks.api.schemas import (
+    AccountPublic,
+    ActivityRow,
+    BookPublic,
+    CyclePublic,
+    CycleRequest,
+    ErrorPublic,
+    HealthPublic,
+    MePublic,
+    ReturnPublic,
+    ReturnRequest,
+    SignalRow,
+    WebhookPublic,
+)
+from dynbooks.domain.errors import InvalidInput
+from dynbooks.domain.rules import Route
+from dynbooks.services.access import check_account, check_rep
+from dynbooks.services.accounts import account_detail
+from dynbooks.services.auth import User
+from dynbooks.services.cycle import run_cycle
+from dynbooks.services.reads import book
+from dynbooks.services.returns import return_account
+from dynbooks.services.webhooks import ingest_rows
+
+__all__ = ["public", "router"]
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "No token, or a bad one"},
+    404: {"model": ErrorPublic, "description": "Not found, or not visible to this user"},
+}
+
+router = APIRouter(prefix="/api", responses=ERRORS)
+public = APIRouter(prefix="/api")
+
+Reader = Annotated[User, Depends(require_scope("read"))]
+Writer = Annotated[User, Depends(require_scope("write"))]
+Hooker = Annotated[User, Depends(require_scope("webhooks"))]
+
+
+def _admin(user: User, what: str) -> None:
+    if not user.is_admin:
+        raise HTTPException(403, f"{what} is for admins")
+
+
+@public.get("/health", response_model=HealthPublic, tags=["meta"])
+def health(state: State) -> dict[str, Any]:
+    """No login needed: answers when the app runs and its database answers."""
+    with state.engine.connect() as conn:
+        conn.exec_driver_sql("SELECT 1")
+    return {"status": "ok", "version": __version__}
+
+
+@router.get("/me", response_model=MePublic, tags=["meta"])
+def me(user: ApiUser) -> dict[str, Any]:
+    return {"email": user.email, "role": user.role, "rep_id": user.rep_id, "team": user.team,
+            "scopes": sorted(user.scopes)}
+
+
+@router.get("/books/{rep_id}", response_model=BookPublic, tags=["books"])
+def get_book(rep_id: str, ctx: Ctx, user: Reader) -> dict[str, Any]:
+    """A rep's book, best first; new accounts and accounts near retrieval are marked (as ``dynbooks book``)."""
+    check_rep(ctx, user, rep_id)
+    return book(ctx, rep_id)
+
+
+@router.get("/accounts/{account_id}", response_model=AccountPublic, tags=["accounts"])
+def get_account(account_id: str, ctx: Ctx, user: Reader) -> dict[str, Any]:
+    """An account: firmographics, where it is per role and why, signals, activities, history."""
+    check_account(ctx, user, account_id)
+    return account_detail(ctx, account_id)
+
+
+@router.post("/accounts/{account_id}/return", response_model=ReturnPublic, tags=["accounts"],
+             responses={409: {"model": ErrorPublic, "description": "Refused by a rule"},
+                        422: {"model": ErrorPublic, "description": "Invalid input"}})
+def post_return(account_id: str, body: ReturnRequest, ctx: Ctx, user: Writer) -> dict[str, Any]:
+    """Return an account with a reason; it is routed by the reason and replaced at once (as ``dynbooks return``).
+
+    A rep returns from their own book (``rep_id``, if given, must be theirs); a manager for a rep of their team.
+    """
+    owner = check_account(ctx, user, account_id)
+    rep_id = body.rep_id
+    if user.role == "rep":
+        if rep_id is not None and rep_id != user.rep_id:
+            raise HTTPException(404, f"account {account_id!r} does not exist")
+        rep_id = user.rep_id
+    elif user.role == "manager" and rep_id is None:
+        rep_id = owner
+    elif user.role == "manager" and rep_id is not None:
+        check_rep(ctx, user, rep_id)
+    reason = ctx.config.reasons.get(body.reason)
+    if reason is not None and reason.route is Route.REST_UNTIL and body.until is None:
+        raise InvalidInput(f"reason {body.reason!r} needs \"until\": the date the prospect gave")
+    return return_account(ctx, account_id, body.reason, rep_id=rep_id, until=body.until, note=body.note)
+
+
+@router.post("/cycles", response_model=CyclePublic, tags=["cycles"],
+             responses={403: {"description": "Not an admin"}, 409: {"model": ErrorPublic,
+                                                                   "description": "Another cycle runs"}})
+def post_cycle(body: CycleRequest, ctx: Ctx, user: Writer) -> dict[str, Any]:
+    """Run a cycle (release → retrieve → distribute), or preview it with ``dry_run`` (nothing is written)."""
+    _admin(user, "running a cycle")
+    result = run_cycle(ctx, dry_run=body.dry_run)
+    return result.summary() | {"changes": result.changes()}
+
+
+async def _signed(request: Request, state: State,
+                  x_dynbooks_timestamp: Annotated[str | None, Header()] = None,
+                  x_dynbooks_signature: Annotated[str | None, Header()] = None) -> None:
+    """With a webhook secret configured: ``X-Dynbooks-Signature: sha256=HEX`` of HMAC-SHA256 over
+    ``TIMESTAMP + "." + body``, and ``X-Dynbooks-Timestamp`` (Unix seconds) within the window; else 401."""
+    secret = state.settings.webhook_secret
+    if not secret:
+        return
+    if not x_dynbooks_timestamp or not x_dynbooks_signature:
+        raise HTTPException(401, "this webhook needs X-Dynbooks-Timestamp and X-Dynbooks-Signature")
+    try:
+        sent = int(x_dynbooks_timestamp)
+    except ValueError:
+        raise HTTPException(401, "X-Dynbooks-Timestamp is not Unix seconds") from None
+    if abs(state.clock().timestamp() - sent) > state.settings.webhook_window:
+        raise HTTPException(401, f"X-Dynbooks-Timestamp is more than {state.settings.webhook_window} s away")
+    body = await request.body()
+    expected = hmac.new(secret.encode(), x_dynbooks_timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(x_dynbooks_signature.removeprefix("sha256="), expected):
+        raise HTTPException(401, "bad X-Dynbooks-Signature")
+
+
+Signed = Depends(_signed)
+HOOK_RESPONSES: dict[int | str, dict[str, Any]] = {
+    403: {"description": "Not an admin"},
+    409: {"model": ErrorPublic, "description": "A cycle holds the lock too long"},
+    422: {"model": ErrorPublic, "description": "Bad rows; nothing was written"},
+}
+
+
+def _hook(ctx: Ctx, user: User, kind: str, rows: list[Any], key: str | None) -> dict[str, Any]:
+    _admin(user, "posting webhooks")
+    return ingest_rows(ctx, kind, [r.model_dump(exclude_unset=True) for r in rows], idempotency_key=key)
+
+
+@router.post("/webhooks/activities", response_model=WebhookPublic, response_model_exclude_none=True,
+             tags=["webhooks"], dependencies=[Signed], responses=HOOK_RESPONSES)
+def post_activities(rows: list[ActivityRow], ctx: Ctx, user: Hooker,
+                    idempotency_key: Annotated[str | None, Header(max_length=150)] = None) -> dict[str, Any]:
+    """Activities as JSON rows with the CSV columns; meaningful ones move their owners' retrieval clocks.
+    A repeated ``Idempotency-Key`` has no second effect and answers the first answer."""
+    return _hook(ctx, user, "activities", rows, idempotency_key)
+
+
+@router.post("/webhooks/signals", response_model=WebhookPublic, response_model_exclude_none=True,
+             tags=["webhooks"], dependencies=[Signed], responses=HOOK_RESPONSES)
+def post_signals(rows: list[SignalRow], ctx: Ctx, user: Hooker,
+                 idempotency_key: Annotated[str | None, Header(max_length=150)] = None) -> dict[str, Any]:
+    """Signals as JSON rows with the CSV columns; a hand-raise (e.g. ``demo_request``) routes its account at once.
+    A repeated ``Idempotency-Key`` has no second effect and answers the first answer."""
+    return _hook(ctx, user, "signals", rows, idempotency_key)

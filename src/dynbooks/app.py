@@ -1,0 +1,98 @@
+"""The web app and the HTTP API in one ASGI app: ``create_app(settings)`` (``dynbooks serve`` runs it).
+
+Both edges call the same services as the CLI. Errors a user can cause answer with their class's HTTP
+status: JSON ``{"error": {"message", "details"}}`` under ``/api``, an HTML page elsewhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import HTTPException
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from dynbooks import __version__
+from dynbooks.api.deps import AppState
+from dynbooks.api.routes import public, router
+from dynbooks.config import find_config, load_config
+from dynbooks.domain.errors import DynbooksError
+from dynbooks.settings import Settings
+from dynbooks.store.db import connect
+
+__all__ = ["create_app"]
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+                               "script-src 'self'; frame-ancestors 'none'; form-action 'self'",
+}
+
+
+def create_app(settings: Settings | None = None, *, schedule: bool = False) -> FastAPI:
+    """The app for ``settings`` (default: from the environment). The database must exist (``dynbooks init``).
+    With ``schedule``, cycles run on the config's ``[schedule] cycle_cron`` while the app runs."""
+    settings = (settings or Settings.from_env()).checked()
+    config = load_config(find_config(settings.config))
+    engine = connect(settings.db, wait=settings.wait, must_exist=True)
+    if schedule and config.schedule.cycle_cron is not None:
+        from dynbooks.schedule import trigger_for
+
+        trigger_for(config.schedule.cycle_cron, config.schedule.timezone)  # refuse a bad cron before serving
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        scheduler = None
+        if schedule:
+            from dynbooks.schedule import start_scheduler
+
+            scheduler = start_scheduler(app.state.dynbooks)
+        try:
+            yield
+        finally:
+            if scheduler is not None:
+                scheduler.shutdown(wait=True)
+            engine.dispose()
+
+    app = FastAPI(lifespan=lifespan, title="dynbooks", version=__version__,
+                  description="Dynamic book management: the same operations as the `dynbooks` CLI. "
+                              "Send `Authorization: Bearer TOKEN` (`dynbooks token create EMAIL`).",
+                  docs_url=None, redoc_url=None)  # Swagger UI would load from a CDN: not here
+    app.state.dynbooks = AppState(settings=settings, engine=engine, config=config)
+    app.include_router(public)
+    app.include_router(router)
+    from dynbooks.web import mount
+
+    mount(app)
+
+    @app.exception_handler(DynbooksError)
+    async def _domain_error(request: Request, exc: DynbooksError) -> Response:
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"error": {"message": exc.message, "details": exc.details}},
+                                status_code=exc.http_status)
+        from dynbooks.web.pages import error_page
+
+        return error_page(request, exc.http_status, exc.message, exc.details)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: HTTPException) -> Response:
+        if request.url.path.startswith("/api/") or request.url.path == "/openapi.json":
+            body: dict[str, Any] = {"error": {"message": str(exc.detail), "details": []}}
+            return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
+        from dynbooks.web.pages import error_page
+
+        return error_page(request, exc.status_code, str(exc.detail), [], headers=exc.headers)
+
+    @app.middleware("http")
+    async def _headers(request: Request, call_next: Any) -> Response:
+        response: Response = await call_next(request)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
+    return app

@@ -1,0 +1,274 @@
+"""The web app's pages (SPEC §8 Web app): parse the form, check who may see it, call a service, render.
+
+- everyone: ``/login``, ``/logout``; ``/`` sends each role to its home;
+- rep: ``/book`` (their book), ``/accounts/{id}`` (with the return form; the replacement shows at once);
+- manager: ``/team`` (balance, returns with coaching flags, coverage; charts with their data tables),
+  ``/reps/{rep_id}`` (drill-down to a rep's book);
+- admin: ``/admin/review`` (fix, reintroduce, retire), ``/admin/cycle`` (preview, then commit).
+
+Requests from htmx (``HX-Request``) get the fragment they target; others get the whole page, so every
+form also works without JavaScript.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections import defaultdict
+from collections.abc import Mapping
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from sqlalchemy import select
+
+from dynbooks.api.deps import State
+from dynbooks.domain.errors import InvalidInput, UsageError
+from dynbooks.domain.rules import Route
+from dynbooks.reports import ReportFilters
+from dynbooks.services import admin
+from dynbooks.services.access import check_account, check_rep
+from dynbooks.services.accounts import account_detail
+from dynbooks.services.auth import User, authenticate
+from dynbooks.services.context import Context
+from dynbooks.services.cycle import run_cycle
+from dynbooks.services.reads import book
+from dynbooks.services.reporting import run_report
+from dynbooks.services.returns import return_account
+from dynbooks.store.schema import reps
+from dynbooks.web.session import (
+    LOGIN_COOKIE,
+    CsrfForm,
+    WebCtx,
+    WebUser,
+    csrf_matches,
+    end_session,
+    secure,
+    start_session,
+)
+
+__all__ = ["error_page", "router", "templates"]
+
+templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+templates.env.filters["tojson_attr"] = lambda v: json.dumps(v, default=str)
+router = APIRouter(include_in_schema=False)
+PREVIEW_ROWS = 200
+
+
+def render(request: Request, name: str, status: int = 200, **values: Any) -> HTMLResponse:
+    values.setdefault("user", getattr(request.state, "user", None))
+    values.setdefault("csrf", getattr(request.state, "csrf", ""))
+    return templates.TemplateResponse(request, name, values, status_code=status)
+
+
+def htmx(request: Request) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def error_page(request: Request, status: int, message: str, details: list[str],
+               headers: Mapping[str, str] | None = None) -> HTMLResponse:
+    response = render(request, "error.html", status=status, status_code=status, message=message, details=details)
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def _safe_next(url: str | None) -> str:
+    return url if url and url.startswith("/") and not url.startswith("//") else "/"
+
+
+# --- signing in ---------------------------------------------------------------------------------------------
+
+@router.get("/login")
+def login_form(request: Request, next: str = "/") -> Response:
+    token = secrets.token_urlsafe(24)
+    response = render(request, "login.html", login_csrf=token, next=_safe_next(next), error=None, email="")
+    response.set_cookie(LOGIN_COOKIE, token, max_age=3600, httponly=True, samesite="lax", secure=secure(request))
+    return response
+
+
+@router.post("/login")
+async def login(request: Request, state: State) -> Response:
+    form = await request.form()
+    email, password = str(form.get("email") or ""), str(form.get("password") or "")
+    next_url = _safe_next(str(form.get("next") or "/"))
+    if not csrf_matches(str(form.get("csrf_token") or ""), request.cookies.get(LOGIN_COOKIE)):
+        raise HTTPException(403, "the login form expired; reload the page and sign in again")
+    user = authenticate(state.context("web"), email, password)
+    if user is None:
+        token = str(form.get("csrf_token"))
+        return render(request, "login.html", status=401, login_csrf=token, next=next_url,
+                      error="Wrong e-mail or password.", email=email)
+    response = RedirectResponse(next_url, status_code=303)
+    start_session(request, response, state, user)
+    return response
+
+
+@router.post("/logout")
+def logout(form: CsrfForm) -> Response:
+    response = RedirectResponse("/login", status_code=303)
+    end_session(response)
+    return response
+
+
+@router.get("/")
+def home(user: WebUser) -> Response:
+    target = {"rep": "/book", "manager": "/team", "admin": "/admin/cycle"}[user.role]
+    return RedirectResponse(target, status_code=303)
+
+
+# --- reps -------------------------------------------------------------------------------------------------
+
+@router.get("/book")
+def my_book(request: Request, ctx: WebCtx, user: WebUser) -> Response:
+    if user.rep_id is None:
+        return RedirectResponse("/", status_code=303)
+    return _book_page(request, ctx, user, user.rep_id)
+
+
+@router.get("/reps/{rep_id}")
+def rep_book(request: Request, rep_id: str, ctx: WebCtx, user: WebUser) -> Response:
+    return _book_page(request, ctx, user, rep_id)
+
+
+def _book_page(request: Request, ctx: Context, user: User, rep_id: str) -> Response:
+    check_rep(ctx, user, rep_id)
+    data = book(ctx, rep_id)
+    return render(request, "book.html", book=data, own=user.rep_id == rep_id,
+                  new=sum(a["new"] for a in data["accounts"]), warned=sum(a["warning"] for a in data["accounts"]))
+
+
+@router.get("/accounts/{account_id}")
+def account_page(request: Request, account_id: str, ctx: WebCtx, user: WebUser) -> Response:
+    owner = check_account(ctx, user, account_id)
+    detail = account_detail(ctx, account_id)
+    return render(request, "account.html", a=detail, owner=owner, reasons=list(ctx.config.reasons.values()),
+                  can_return=_can_return(detail, user), today=ctx.now.day.isoformat(), result=None)
+
+
+def _can_return(detail: dict[str, Any], user: User) -> bool:
+    owned = [r for r in detail["roles"] if r["state"] == "owned"]
+    return bool(owned) and (user.role != "rep" or any(f"owned by {user.rep_id} " in r["explanation"] for r in owned))
+
+
+@router.post("/accounts/{account_id}/return")
+def return_page(request: Request, account_id: str, ctx: WebCtx, user: WebUser, form: CsrfForm) -> Response:
+    owner = check_account(ctx, user, account_id)
+    rep_id = user.rep_id if user.role == "rep" else (form.get("rep_id") or owner)
+    if user.role == "manager" and rep_id is not None:
+        check_rep(ctx, user, rep_id)
+    code = form.get("reason", "")
+    until = None
+    if form.get("until"):
+        try:
+            until = date.fromisoformat(form["until"])
+        except ValueError:
+            raise UsageError(f"{form['until']!r} is not a date") from None
+    reason = ctx.config.reasons.get(code)
+    if reason is not None and reason.route is Route.REST_UNTIL and until is None:
+        raise InvalidInput(f"“{code}” needs the date the prospect gave: pick it in the date field")
+    result = return_account(ctx, account_id, code, rep_id=rep_id, until=until, note=form.get("note") or None)
+    names = _names(ctx, [a for a in result["replacements"]])
+    if htmx(request):
+        return render(request, "_return_result.html", result=result, names=names)
+    return render(request, "returned.html", result=result, names=names)
+
+
+def _names(ctx: Context, ids: list[str]) -> dict[str, str]:
+    if not ids:
+        return {}
+    from dynbooks.store.schema import accounts
+
+    with ctx.reading() as conn:
+        return dict(conn.execute(select(accounts.c.account_id, accounts.c.name)
+                                 .where(accounts.c.account_id.in_(ids))).all())
+
+
+# --- managers ---------------------------------------------------------------------------------------------
+
+@router.get("/team")
+def team_page(request: Request, ctx: WebCtx, user: WebUser, team: str | None = None) -> Response:
+    with ctx.reading() as conn:
+        teams = sorted(t for t in conn.execute(select(reps.c.team).distinct()).scalars() if t)
+    if user.role == "manager":
+        team = user.team
+    elif user.role == "admin":
+        team = team or (teams[0] if teams else None)
+    else:
+        raise HTTPException(404, "no such page")
+    filters = ReportFilters(team=team)
+    balance = run_report(ctx, "balance", filters)
+    returns = run_report(ctx, "returns", filters)
+    coverage = run_report(ctx, "coverage", filters)
+    reasons = sorted({r["reason"] for r in returns.rows})
+    periods = sorted({r["period"] for r in returns.rows})
+    counts: dict[tuple[str, str], int] = defaultdict(int)
+    for r in returns.rows:
+        counts[(r["period"], r["reason"])] += int(r["count"])
+    balance_chart = {
+        "kind": "bar", "title": "Book size and capacity per rep",
+        "categories": [r["rep_id"] for r in balance.rows],
+        "series": [{"name": "book size", "data": [r["size"] for r in balance.rows]},
+                   {"name": "capacity", "data": [r["capacity"] for r in balance.rows]}],
+    }
+    returns_chart = {
+        "kind": "stacked", "title": "Returns by reason per period", "categories": periods,
+        "series": [{"name": c, "data": [counts[(p, c)] for p in periods]} for c in reasons],
+    }
+    return render(request, "team.html", team=team, teams=teams if user.role == "admin" else [],
+                  balance=balance.to_json(), returns=returns.to_json(), coverage=coverage.to_json(),
+                  reasons=reasons, balance_chart=balance_chart,
+                  returns_chart=returns_chart)
+
+
+# --- RevOps -----------------------------------------------------------------------------------------------
+
+def _admin_only(user: User) -> None:
+    if not user.is_admin:
+        raise HTTPException(404, "no such page")
+
+
+@router.get("/admin/review")
+def review_page(request: Request, ctx: WebCtx, user: WebUser, done: str | None = None) -> Response:
+    _admin_only(user)
+    return render(request, "review.html", rows=admin.review_list(ctx), fields=sorted(admin.EDITABLE), done=done)
+
+
+@router.post("/admin/review/{account_id}/{action}")
+def review_action(request: Request, account_id: str, action: str, ctx: WebCtx, user: WebUser,
+                  form: CsrfForm) -> Response:
+    _admin_only(user)
+    if action == "reintroduce":
+        admin.reintroduce(ctx, account_id, form.get("role") or None)
+        done = f"{account_id} is back in the pool."
+    elif action == "retire":
+        admin.retire(ctx, account_id)
+        done = f"{account_id} is retired."
+    elif action == "fix":
+        admin.fix(ctx, account_id, [f"{form.get('field', '')}={form.get('value', '')}"])
+        done = f"{account_id}: {form.get('field')} set to {form.get('value') or 'empty'}."
+    else:
+        raise HTTPException(404, "no such action")
+    return RedirectResponse(f"/admin/review?done={done}", status_code=303)
+
+
+@router.get("/admin/cycle")
+def cycle_page(request: Request, ctx: WebCtx, user: WebUser) -> Response:
+    _admin_only(user)
+    return render(request, "cycle.html", result=False, as_of=ctx.now.day.isoformat())
+
+
+@router.post("/admin/cycle/{step}")
+def cycle_action(request: Request, step: str, ctx: WebCtx, user: WebUser, form: CsrfForm) -> Response:
+    _admin_only(user)
+    if step not in ("preview", "commit"):
+        raise HTTPException(404, "no such step")
+    result = run_cycle(ctx, dry_run=step == "preview")
+    values: dict[str, Any] = {"summary": result.summary(), "changes": result.changes()[:PREVIEW_ROWS],
+              "more": max(0, len(result.changes()) - PREVIEW_ROWS)}
+    if htmx(request):
+        return render(request, "_cycle_result.html", **values)
+    return render(request, "cycle.html", as_of=ctx.now.day.isoformat(), result=True, **values)
