@@ -24,6 +24,7 @@ __all__ = [
     "ReturnReason",
     "Route",
     "RoutingConfig",
+    "ScheduleConfig",
     "ScoringConfig",
     "Segment",
 ]
@@ -177,6 +178,20 @@ class RoutingConfig(_Strict):
     when_full: Literal["swap", "allow"] = "swap"
 
 
+class ScheduleConfig(_Strict):
+    """``dynbooks serve`` runs a cycle on this cron expression (minute hour day month weekday), in ``timezone``."""
+
+    cycle_cron: str | None = None
+    timezone: str = "UTC"
+
+    @field_validator("cycle_cron")
+    @classmethod
+    def _five_fields(cls, cron: str | None) -> str | None:
+        if cron is not None and len(cron.split()) != 5:
+            raise ValueError(f"{cron!r} is not a cron expression of 5 fields (e.g. \"0 6 * * 1-5\")")
+        return cron
+
+
 class Config(_Strict):
     """The whole of ``dynbooks.toml``."""
 
@@ -184,6 +199,7 @@ class Config(_Strict):
     scoring: ScoringConfig = Field(default_factory=ScoringConfig)
     activity: ActivityConfig = Field(default_factory=ActivityConfig)
     routing: RoutingConfig = Field(default_factory=RoutingConfig)
+    schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
     book_rule: list[BookRule] = Field(default_factory=list)
     return_reason: list[ReturnReason] = Field(default_factory=list)
 
