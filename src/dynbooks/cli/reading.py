@@ -167,10 +167,30 @@ def calc_book_size(
     touches_per_contact: float = typer.Option(..., "--touches-per-contact"),
     contacts_per_account: float = typer.Option(..., "--contacts-per-account"),
     cadence_days: float = typer.Option(..., "--cadence-days"),
+    sales_cycle_days: float | None = typer.Option(None, "--sales-cycle-days",
+                                                  help="Also: accounts a rep works through in one sales cycle."),
+    return_rate: float | None = typer.Option(None, "--return-rate-per-week",
+                                             help="Territory shrink: share of a book returned each week."),
+    retrieval_rate: float = typer.Option(0.0, "--retrieval-rate-per-week",
+                                         help="Territory shrink: share of a book retrieved each week."),
+    weeks: int = typer.Option(13, "--weeks", help="Territory shrink: weeks to show (a quarter by default)."),
 ) -> None:
-    """Recommended target book size = floor(A × D / (T × C)), with the arithmetic shown."""
-    from dynbooks.domain.calc import book_size
+    """Recommended target book size = floor(A × D / (T × C)), with the arithmetic shown; with a return rate,
+    how fast an unreplenished (static) book of that size shrinks."""
+    from dynbooks.domain.calc import book_size, supply_half_life_weeks, territory_shrink
 
     g = _g(ctx)
-    result = book_size(activities_per_day, touches_per_contact, contacts_per_account, cadence_days)
-    emit(result, g.json, f"{result['arithmetic']}\nbook size: {result['book_size']}")
+    result = book_size(activities_per_day, touches_per_contact, contacts_per_account, cadence_days,
+                       sales_cycle_days=sales_cycle_days)
+    human = f"{result['arithmetic']}\nbook size: {result['book_size']}"
+    if return_rate is not None:
+        supply = territory_shrink(max(result["book_size"], 1), return_rate, retrieval_rate, weeks)
+        half = supply_half_life_weeks(return_rate, retrieval_rate)
+        result["shrink"] = {"return_rate_per_week": return_rate, "retrieval_rate_per_week": retrieval_rate,
+                            "supply_by_week": supply, "half_life_weeks": None if half == float("inf")
+                            else round(half, 2)}
+        human += (f"\na static book of {result['book_size']} losing {return_rate:.0%} (returns) + "
+                  f"{retrieval_rate:.0%} (retrievals) a week keeps {supply[-1]:g} workable accounts after {weeks} "
+                  f"weeks (half-life {'never' if half == float('inf') else f'{half:.1f} weeks'}); "
+                  "a dynamic book is refilled to its size at every return")
+    emit(result, g.json, human)
