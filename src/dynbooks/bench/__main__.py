@@ -17,7 +17,11 @@ def main(argv: list[str] | None = None) -> int:
         from dynbooks.bench.marketmap import main as run_market_map
 
         return run_market_map(rest)
-    print(f"usage: python -m dynbooks.bench allocate|market-map [--json] (got {name!r})", file=sys.stderr)
+    if name in ("cycle", "import"):
+        from dynbooks.bench.cycle import main as run_cycle_bench
+
+        return run_cycle_bench(rest, name)
+    print(f"usage: python -m dynbooks.bench allocate|cycle|import|market-map [--json] (got {name!r})", file=sys.stderr)
     return 2
 
 

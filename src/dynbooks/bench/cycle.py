@@ -1,0 +1,219 @@
+"""Cycle, import, naive-baseline and report benchmarks: ``python -m dynbooks.bench cycle|import [--json]``.
+
+``cycle`` builds (once, cached by size and seed: see :mod:`dynbooks.bench.build`) the generated CRM of
+:mod:`dynbooks.bench.world` — 5,000,000 accounts by default — copies it, and measures ONE committed
+``run_cycle`` on SQLite and on PostgreSQL, then the six reports on the database the cycle left. Beside
+it, at 100,000 accounts, the naive cycle (:mod:`dynbooks.bench.naive`) and the real one on the same
+world. ``import`` imports a 1,000,000-row accounts CSV (``dynbooks generate``) into an empty database.
+
+Every measured step runs in a fresh subprocess (``--child``), so its peak RSS (``ru_maxrss``) is its own;
+the clock covers the call alone (imports, engine and configuration are made before it). Each figure is
+given in seconds, as a ratio to the floor F (median of 7 ``np.argsort`` of 1M float64 in the parent
+process, just before), in rows per second and in MB of peak RSS. One JSON object is printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import resource
+import sqlite3
+import statistics
+import subprocess
+import sys
+import time
+import tomllib
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import psycopg
+
+from dynbooks.bench import build
+from dynbooks.bench.world import AS_OF, CONFIG_TOML
+
+__all__ = ["floor", "main"]
+
+PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+def floor(runs: int = 7) -> float:
+    """F: the median time of ``np.argsort`` of 1M float64 (the in-process floor)."""
+    values = np.random.default_rng(0).random(1_000_000)
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        np.argsort(values)
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def _peak_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def _child(kind: str, url: str, extra: list[str]) -> dict[str, Any]:
+    """Run one measured step in this (fresh) process; returns its figures."""
+    from dynbooks.domain.clock import Now
+    from dynbooks.domain.rules import Config
+    from dynbooks.services.context import Context
+    from dynbooks.store.db import connect
+
+    config = Config.model_validate(tomllib.loads(CONFIG_TOML))
+    engine = connect(url)
+    now = Now.of_date(AS_OF)
+    ctx = Context(engine=engine, config=config, now=now, actor="bench")
+    out: dict[str, Any] = {}
+    if kind == "cycle":
+        from dynbooks.services.cycle import run_cycle
+
+        t = time.perf_counter()
+        result = run_cycle(ctx)
+        out["seconds"] = time.perf_counter() - t
+        out.update({k: v for k, v in result.summary().items() if k in ("released", "retrieved", "distributed")})
+    elif kind == "naive":
+        from dynbooks.bench.naive import naive_cycle
+
+        t = time.perf_counter()
+        out.update(naive_cycle(engine, config, now.stamp.replace(tzinfo=None)))
+        out["seconds"] = time.perf_counter() - t
+    elif kind == "import":
+        from dynbooks.config import load_config
+        from dynbooks.services.imports import import_file
+        from dynbooks.store.migrate import upgrade
+
+        folder = Path(extra[0])
+        upgrade(engine)
+        ctx = Context(engine=engine, config=load_config(folder / "dynbooks.toml"), now=now, actor="bench")
+        import_file(ctx, "reps", folder / "reps.csv")
+        t = time.perf_counter()
+        summary = import_file(ctx, "accounts", folder / "accounts.csv")
+        out["seconds"] = time.perf_counter() - t
+        out["inserted"] = summary.get("inserted")
+    elif kind == "reports":
+        from dynbooks.reports import REPORTS, ReportFilters
+
+        for name, report in REPORTS.items():
+            with engine.connect() as conn:
+                t = time.perf_counter()
+                report(conn, config, now, ReportFilters())
+                out[name] = round(time.perf_counter() - t, 3)
+    out["peak_rss_mb"] = _peak_mb()
+    return out
+
+
+def _spawn(kind: str, url: str, *extra: str) -> dict[str, Any]:
+    cmd = [sys.executable, "-m", "dynbooks.bench", "cycle", "--child", kind, url, *extra]
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"{kind} on {url} failed:\n{done.stderr[-4000:]}")
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def _figures(raw: dict[str, Any], rows: int, f: float) -> dict[str, Any]:
+    seconds = raw.pop("seconds")
+    return {"seconds": round(seconds, 3), "x_floor": round(seconds / f, 1), "rows": rows,
+            "rows_per_s": round(rows / seconds), **raw}
+
+
+def _moved(raw: dict[str, Any]) -> int:
+    return int(raw.get("released", 0)) + int(raw.get("retrieved", 0)) + int(raw.get("distributed", 0))
+
+
+def _cycle_on(url: str, f: float, reports: bool) -> dict[str, Any]:
+    raw = _spawn("cycle", url)
+    out = _figures(raw, _moved(raw), f)
+    if reports:
+        out["reports_s"] = _spawn("reports", url)
+    return out
+
+
+def machine() -> dict[str, Any]:
+    model = ""
+    try:
+        for line in subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout.splitlines():
+            if line.startswith("Model name:"):
+                model = line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return {"cpu": model, "cores": len(__import__("os").sched_getaffinity(0)), "python": platform.python_version(),
+            "sqlite": sqlite3.sqlite_version, "date": datetime.now(UTC).strftime("%Y-%m-%d")}
+
+
+def _pg_version(server: str) -> str | None:
+    try:
+        with build._admin(server) as admin:
+            row = admin.execute("SHOW server_version").fetchone()
+            return None if row is None else str(row[0])
+    except psycopg.Error:  # no PostgreSQL here
+        return None
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    pg = None if args.no_postgres else args.db
+    info = machine()
+    info["postgresql"] = _pg_version(pg) if pg else None
+    if info["postgresql"] is None:
+        pg = None
+    f = floor()
+    out: dict[str, Any] = {"benchmark": args.name, "machine": info, "floor_s": round(f, 5), "seed": args.seed}
+    if args.name == "import":
+        folder = build.cache_dir() / f"csv-{args.rows}-{args.seed}"
+        if not (folder / "accounts.csv").exists():
+            from dynbooks.sample import generate
+
+            generate(folder, seed=args.seed, accounts=args.rows, as_of=AS_OF)
+        target = build.cache_dir() / "run-import.db"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{target}{suffix}").unlink(missing_ok=True)
+        out["rows"] = args.rows
+        out["sqlite"] = _figures(_spawn("import", f"sqlite:///{target}", str(folder)), args.rows, f)
+        if pg:
+            url = build.empty_pg(pg, "import")
+            out["postgresql"] = _figures(_spawn("import", url, str(folder)), args.rows, f)
+            build.drop_pg(pg, url.rsplit("/", 1)[1])
+        return out
+
+    only = set(args.only.split(","))
+    out["accounts"] = args.accounts
+    if "cycle" in only:
+        out["sqlite"] = _cycle_on(build.sqlite_copy(build.sqlite_world(args.accounts, args.seed), "cycle"), f,
+                                  "reports" in only)
+        if pg:
+            url = build.pg_copy(pg, build.pg_world(pg, args.accounts, args.seed), "cycle")
+            out["postgresql"] = _cycle_on(url, floor(), "reports" in only)
+            build.drop_pg(pg, url.rsplit("/", 1)[1])
+    if "naive" in only:
+        world = build.sqlite_world(args.naive_accounts, args.seed)
+        naive = _spawn("naive", build.sqlite_copy(world, "naive"))
+        real = _spawn("cycle", build.sqlite_copy(world, "small"))
+        out["baseline"] = {
+            "accounts": args.naive_accounts, "database": "sqlite",
+            "naive": _figures(naive, _moved(naive), f),
+            "dynbooks": _figures(real, _moved(real), f),
+        }
+        out["baseline"]["speedup"] = round(out["baseline"]["naive"]["seconds"] / out["baseline"]["dynbooks"]["seconds"],
+                                           1)
+    return out
+
+
+def main(argv: list[str] | None = None, name: str = "cycle") -> int:
+    parser = argparse.ArgumentParser(prog=f"python -m dynbooks.bench {name}")
+    parser.add_argument("--json", action="store_true", help="print one JSON object (the default output too)")
+    parser.add_argument("--accounts", type=int, default=5_000_000)
+    parser.add_argument("--naive-accounts", type=int, default=100_000)
+    parser.add_argument("--rows", type=int, default=1_000_000, help="accounts CSV rows for `import`")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--db", default=PG_DEFAULT, help="PostgreSQL server (databases are created on it)")
+    parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--only", default="cycle,reports,naive", help="for `cycle`: a subset of cycle,reports,naive")
+    parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    args.name = name
+    if args.child:
+        print(json.dumps(_child(args.child[0], args.child[1], args.child[2:])))
+        return 0
+    print(json.dumps(run(args), indent=None if args.json else 2))
+    return 0
