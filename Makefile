@@ -5,9 +5,11 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 DEMO := demo
+PORT ?= 8000
+DEMO_PASSWORD ?= dynbooks-demo
 DYN := $(BIN)/dynbooks --db sqlite:///$(DEMO)/dynbooks.db --config $(DEMO)/dynbooks.toml
 
-.PHONY: demo test lint bench reliability clean
+.PHONY: demo serve test lint bench reliability clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -29,7 +31,7 @@ test: $(STAMP)
 # database, >= 1,000 state-machine examples per machine, the nightly fuzzing profile, migrations up and down.
 reliability: $(STAMP)
 	@if $(BIN)/python -m dynbooks.store.probe "$(PG_URL)"; then export DYNBOOKS_TEST_POSTGRES_URL="$(PG_URL)"; fi; \
-	DYNBOOKS_RELIABILITY=1 HYPOTHESIS_PROFILE=nightly $(BIN)/pytest -s --durations=0 \
+	DYNBOOKS_RELIABILITY=1 HYPOTHESIS_PROFILE=nightly $(BIN)/pytest -s --durations=0 --hypothesis-show-statistics \
 	  tests/reliability tests/property tests/integration/test_migrations.py
 
 lint: $(STAMP)
@@ -51,6 +53,20 @@ demo: $(STAMP)
 	$(DYN) --as-of 2026-03-02 cycle
 	COLUMNS=150 $(DYN) --as-of 2026-03-02 report balance --rule mm-sdr
 	@echo "Try: $(DYN) --as-of 2026-03-02 report coverage"
+	@for u in "admin@demo.example --role admin" "maya@demo.example --role manager --team team-1" \
+	          "hayden@demo.example --role rep --rep sdr-01"; do \
+	  echo "$(DEMO_PASSWORD)" | $(DYN) user add $$u > /dev/null || exit 1; done
+	@echo ""
+	@echo "Web app: http://localhost:$(PORT)/   (API: /api, schema: /openapi.json)"
+	@echo "Demo logins (password $(DEMO_PASSWORD)): admin@demo.example (RevOps admin),"
+	@echo "  maya@demo.example (manager of team-1), hayden@demo.example (rep sdr-01)"
+	@# An interactive `make demo` goes on to serve (Ctrl-C stops it); a script's ends here.
+	@if [ -t 0 ] && [ -t 1 ]; then $(MAKE) --no-print-directory serve; else echo "Start it with: make serve"; fi
+
+# The web app, the API and the scheduler on the demo database (built by `make demo` if missing).
+serve: $(STAMP)
+	@test -f $(DEMO)/dynbooks.db || $(MAKE) --no-print-directory demo < /dev/null
+	$(DYN) --as-of 2026-03-02 serve --port $(PORT)
 
 clean:
 	rm -rf $(VENV) $(DEMO) .pytest_cache .mypy_cache .ruff_cache
