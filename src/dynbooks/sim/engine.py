@@ -58,8 +58,9 @@ def scratch_engine(path: Path) -> Engine:
     return engine
 
 
-def copy_database(source: Engine, target: Engine, role: str, rep_ids: list[str]) -> None:
-    """Copy the accounts, signals, the reps ``rep_ids`` and the per-role rows of ``role`` they hold."""
+def copy_database(source: Engine, target: Engine, role: str, rep_ids: list[str], *, owned: bool = True) -> None:
+    """Copy the accounts, signals, the reps ``rep_ids`` and the per-role rows of ``role`` they hold
+    (without the owned rows when ``owned`` is False: every book starts empty)."""
     with read(source) as src, write(target) as dst:
         for table, where in (
             (accounts, None),
@@ -72,6 +73,8 @@ def copy_database(source: Engine, target: Engine, role: str, rep_ids: list[str])
             for row in src.execute(query).mappings():
                 if table is account_roles and row["rep_id"] is not None and row["rep_id"] not in rep_ids:
                     continue
+                if table is account_roles and not owned and row["state"] == "owned":
+                    continue
                 batch.append(dict(row))
                 if len(batch) >= 5000:
                     dst.execute(insert(table), batch)
@@ -83,9 +86,11 @@ def copy_database(source: Engine, target: Engine, role: str, rep_ids: list[str])
 class DynamicBooks:
     """The engine as a model; ``config`` (default: the world's) is what a what-if changes."""
 
-    def __init__(self, config: Config | None = None, name: str = "dynamic books") -> None:
+    def __init__(self, config: Config | None = None, name: str = "dynamic books", *, fresh_start: bool = False) -> None:
+        """``fresh_start``: today's CRM ownership is not carried over; the first cycle deals every book."""
         self.name = name
         self.config_override = config
+        self.fresh_start = fresh_start
         self.extra: dict[str, Any] = {}
 
     def start(self, world: World) -> None:
@@ -96,7 +101,7 @@ class DynamicBooks:
         self.rep_ids = [r.rep_id for r in world.reps]
         self.rep_index = {r: i for i, r in enumerate(self.rep_ids)}
         self.index = {str(a): i for i, a in enumerate(world.ids)}
-        copy_database(world.source, self.engine, world.role, self.rep_ids)
+        copy_database(world.source, self.engine, world.role, self.rep_ids, owned=not self.fresh_start)
         self.rules = self.config.rules
 
     def _ctx(self, d: int) -> Context:

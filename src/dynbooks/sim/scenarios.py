@@ -61,7 +61,10 @@ def simulate_world(world: World, models: list[Model], *, scenario: str, seed: in
 
 
 def four_models(carve: str = "region") -> list[Model]:
-    return [StaticTerritories(carve), WildWest(), RoundRobin(), DynamicBooks()]
+    """Static territories, wild west, round robin and dynamic books. Static territories, round robin and
+    dynamic books start from empty books on day one (a switch re-deals everything); the wild west starts
+    from today's CRM ownership, which is what it is."""
+    return [StaticTerritories(carve), WildWest(), RoundRobin(), DynamicBooks(fresh_start=True)]
 
 
 @contextmanager
@@ -147,7 +150,8 @@ def two_regions(seed: int = 1, days: int = 63, *, models: list[Model] | None = N
         write_two_regions(folder, rng, **sizes)
         with _imported(folder, DAY0) as (engine, config):
             world = load_world(engine, config, DAY0, days, rng, role="sdr")
-            chosen = models or [StaticTerritories("region", seats="equal"), WildWest(), RoundRobin(), DynamicBooks()]
+            chosen = models or [StaticTerritories("region", seats="equal"), WildWest(), RoundRobin(),
+                                DynamicBooks(fresh_start=True)]
             return simulate_world(world, chosen, scenario="two-regions", seed=seed, progress=progress)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
