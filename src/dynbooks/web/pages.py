@@ -70,7 +70,8 @@ def htmx(request: Request) -> bool:
 
 def error_page(request: Request, status: int, message: str, details: list[str],
                headers: Mapping[str, str] | None = None) -> HTMLResponse:
-    response = render(request, "error.html", status=status, status_code=status, message=message, details=details)
+    name = "_error.html" if htmx(request) else "error.html"
+    response = render(request, name, status=status, status_code=status, message=message, details=details)
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response
