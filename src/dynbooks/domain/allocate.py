@@ -148,10 +148,8 @@ def _deal(
     m: int,
 ) -> tuple[tuple[IntArray, ...], list[tuple[int, int]]]:
     """Deal every bucket; returns the plan columns and the (account, bucket) pairs cooldown could not fix."""
-    # Accounts arrive in pool order; a stable (radix) sort by bucket keeps that order inside a bucket.
+    # Accounts arrive sorted by bucket, in pool order inside a bucket.
     nb = capacity.shape[1]
-    order = np.argsort(buckets.astype(np.uint16) if nb < 65536 else buckets, kind="stable")
-    accounts, buckets = accounts[order], buckets[order]
     rep, t = deal_buckets(buckets, key[accounts], capacity, rep_position)
     counts = np.bincount(buckets, minlength=nb)
     starts = np.cumsum(counts) - counts
