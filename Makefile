@@ -40,6 +40,8 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m dynbooks.bench allocate --json
+	$(BIN)/python -m dynbooks.bench cycle --json   # 5M accounts, SQLite + PostgreSQL; first run builds the worlds (~10 min)
+	$(BIN)/python -m dynbooks.bench import --json  # 1M-row accounts CSV
 
 demo: $(STAMP)
 	rm -rf $(DEMO)
