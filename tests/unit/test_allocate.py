@@ -202,3 +202,23 @@ def test_eligibility_types_beyond_24_buckets_are_numbered_by_bitmask_like_the_fa
         assert (masks[types] == eligible).all()
         codes = [sum(1 << j for j in range(buckets) if row[j]) for row in masks]
         assert codes == sorted(codes)
+
+
+def test_a_partly_filled_bucket_is_balanced_to_equal_means_and_stays_weighted_ef1() -> None:
+    rng = np.random.default_rng(11)
+    priority = rng.gamma(2.0, 15.0, 3000)
+    capacity = rng.integers(50, 501, (40, 1))  # ~11k slots for 3k accounts: the deal stops part-way
+    p = problem(priority, np.ones((3000, 1)), capacity)
+    plan = allocate(p)
+    assert plan.account.size == 3000
+    means = np.array([plan.priority[plan.rep == r].mean() for r in range(40) if (plan.rep == r).any()])
+    assert (means.max() - means.min()) / plan.priority.mean() < 0.002  # within +-0.1% of the mean
+    totals = np.bincount(plan.rep, weights=plan.priority, minlength=40)
+    best = np.zeros(40)
+    np.maximum.at(best, plan.rep, plan.priority)
+    c = capacity[:, 0]
+    assert (totals / c).min() >= ((totals - best) / c).max() - 1e-9  # weighted-EF1
+    # pick t of c_i is the account's place among the rep's accounts in pool order
+    for r in range(40):
+        mine = np.sort(plan.rank[plan.rep == r])
+        assert list(plan.pick[plan.rep == r][np.argsort(plan.rank[plan.rep == r])]) == list(range(1, mine.size + 1))

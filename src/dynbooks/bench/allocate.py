@@ -10,7 +10,7 @@ capacities 50-500 and 10 disjoint criteria groups of accounts.
 Each is timed as the median of ``--runs`` runs, divided by the floor F (the median time of ``np.argsort``
 of 1M float64 in the same process), and checked: the gap to the optimum of the transportation LP
 (HiGHS, per-account variables; exact because the LP is totally unimodular), capacity, eligibility and
-weighted-EF1 violations, the per-bucket spread of mean dealt priority per rep, and a sha256 digest of the
+weighted-EF1 violations, the per-rule spread of mean dealt priority per rep, and a sha256 digest of the
 (account id, rep id) pairs, which must be the same when the rows are shuffled. Baselines, written from
 their published descriptions, run on the same data: a per-account toy loop, an Odoo-CRM-style rotation
 and a plain snake draft per rule.
@@ -165,9 +165,16 @@ def checks(p: AllocationProblem, account: IntArray, rep: IntArray, bucket: IntAr
         envied = (v[reps, b] - best[reps, b]) / c
         # Pairs (i, j) with own_i < envied_j; i == j never counts because own_j >= envied_j.
         wef1 += int(np.searchsorted(own, envied - 1e-6 * (1 + np.abs(envied)), side="left").sum())
-        got = taken[reps, b] > 0
-        means = v[reps, b][got] / taken[reps, b][got]
-        spread = max(spread, float((means.max() - means.min()) / value[bucket == b].mean() * 100))
+    # Spread per RULE (a rule's segments are several buckets): a rep's mean over its whole book in the rule.
+    rule_of = np.array([bk.rule for bk in p.buckets], dtype=object)
+    for rule in dict.fromkeys(rule_of.tolist()):
+        cols = np.flatnonzero(rule_of == rule)
+        in_rule = np.isin(bucket, cols)
+        got = taken[:, cols].sum(axis=1)
+        if not in_rule.any():
+            continue
+        means = v[:, cols].sum(axis=1)[got > 0] / got[got > 0]
+        spread = max(spread, float((means.max() - means.min()) / value[in_rule].mean() * 100))
     pairs = sorted(zip(p.account_ids[account].tolist(), p.rep_ids[rep].tolist(), strict=True))
     digest = hashlib.sha256("\n".join(f"{a},{r}" for a, r in pairs).encode()).hexdigest()
     return {
