@@ -25,7 +25,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from hypothesis import settings
+from hypothesis import event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 from sqlalchemy import func, select
@@ -249,6 +249,7 @@ class Lifecycle(RuleBasedStateMachine):
             assert reason == "not_interested" and "return limit" in exc.message, exc.message
             return
         assert answer["rep_id"] == owner and answer["account_id"] == account
+        event(f"returned: {reason}")
 
     @rule(data=st.data())
     def hold_or_release(self, data: st.DataObject) -> None:
@@ -288,6 +289,8 @@ class Lifecycle(RuleBasedStateMachine):
         acc = {r.account_id: r for r in self.query(select(accounts))}
         rep = {r.rep_id: r for r in self.query(select(reps))}
         for e in new:
+            event(f"event: {e.type} ({e.reason})" if e.type in ("distributed", "retrieved", "released", "bumped")
+                  else f"event: {e.type}")
             if e.type in ("distributed", "handed_off") and e.reason != "imported":
                 self._check_gain(e, acc[e.account_id], rep[e.rep_id])
             if e.type == "retrieved":
