@@ -11,7 +11,8 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.exceptions import HTTPException
+from fastapi.exceptions import HTTPException, RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -78,6 +79,36 @@ def create_app(settings: Settings | None = None, *, schedule: bool = False) -> F
         from dynbooks.web.pages import error_page
 
         return error_page(request, exc.http_status, exc.message, exc.details)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        details = [f"{'.'.join(str(x) for x in e.get('loc', ()))}: {e.get('msg', 'invalid')}" for e in exc.errors()]
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"error": {"message": "invalid request", "details": details}}, status_code=422)
+        from dynbooks.web.pages import error_page
+
+        return error_page(request, 422, "invalid request", details)
+
+    def openapi() -> dict[str, Any]:
+        """FastAPI's schema, with every 422 answer in dynbooks' one error shape."""
+        if app.openapi_schema is None:
+            doc = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+            for path in doc.get("paths", {}).values():
+                for operation in path.values():
+                    answer = operation.get("responses", {}).get("422")
+                    if answer is not None:
+                        answer["content"] = {"application/json": {"schema": {
+                            "$ref": "#/components/schemas/ErrorPublic"}}}
+            schemas = doc.get("components", {}).get("schemas", {})
+            reason = schemas.get("ReturnRequest", {}).get("properties", {}).get("reason")
+            if reason is not None:  # the reason codes of this configuration
+                reason["enum"] = sorted(config.reasons)
+            for name in ("HTTPValidationError", "ValidationError"):
+                schemas.pop(name, None)
+            app.openapi_schema = doc
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: HTTPException) -> Response:

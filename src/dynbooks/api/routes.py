@@ -43,6 +43,7 @@ from dynbooks.services.webhooks import ingest_rows
 __all__ = ["public", "router"]
 
 ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorPublic, "description": "The body is not JSON"},
     401: {"description": "No token, or a bad one"},
     404: {"model": ErrorPublic, "description": "Not found, or not visible to this user"},
 }

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 __all__ = [
     "AccountPublic",
@@ -124,7 +124,7 @@ class ReturnPublic(BaseModel):
 
 
 class CycleRequest(_In):
-    dry_run: bool = False
+    dry_run: StrictBool = False
 
 
 class CycleChangePublic(BaseModel):
