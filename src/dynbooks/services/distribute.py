@@ -12,7 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, select
 
 from dynbooks.domain.allocate import AllocationProblem, Bucket, Plan, allocate
 from dynbooks.domain.rules import BookRule, Config
@@ -20,6 +20,7 @@ from dynbooks.services.books import Rep, book_counts, free_capacity, load_reps, 
 from dynbooks.services.context import Context
 from dynbooks.services.history import naive, record_rows
 from dynbooks.services.market import Market, load_market
+from dynbooks.store.bulk import insert_dicts
 from dynbooks.store.schema import account_roles, assignments, events
 
 __all__ = ["Assignment", "distribute", "eligibility", "taken_mask"]
@@ -44,10 +45,9 @@ class Assignment:
 def taken_mask(conn: Connection, market: Market, role: str) -> np.ndarray:
     """Accounts with a row for ``role`` (owned, resting or in review): not in that role's pool."""
     taken = np.zeros(market.n, dtype=bool)
-    for (account_id,) in conn.execute(select(account_roles.c.account_id).where(account_roles.c.role == role)):
-        i = market.index.get(account_id)
-        if i is not None:
-            taken[i] = True
+    found = conn.execute(select(account_roles.c.account_id).where(account_roles.c.role == role)).scalars().all()
+    at = market.positions(found)
+    taken[at[at >= 0]] = True
     return taken
 
 
@@ -107,7 +107,7 @@ def distribute(
 ) -> list[Assignment]:
     """Deal the best ready pool accounts to reps with free capacity, in every role; write and return them."""
     config = ctx.config
-    market = market or load_market(conn, config, ctx.now)
+    market = market or load_market(conn, config, ctx.now, narrow=True)
     ready_base = market.active() & market.enrolled(config)
     made: list[Assignment] = []
     for role in config.roles:
@@ -203,7 +203,7 @@ def _write(
             "picks": a.picks, "how": how,
         })
     if role_rows:
-        conn.execute(insert(account_roles), role_rows)
+        insert_dicts(conn, account_roles, role_rows)
         record_rows(conn, event_rows)
-        conn.execute(insert(assignments), ledger_rows)
+        insert_dicts(conn, assignments, ledger_rows)
     return made

@@ -6,9 +6,10 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert
+from sqlalchemy import Connection
 
 from dynbooks.domain.lifecycle import Event
+from dynbooks.store.bulk import insert_dicts
 from dynbooks.store.schema import events
 
 __all__ = ["naive", "record", "record_rows"]
@@ -41,7 +42,5 @@ def record(conn: Connection, batch: Iterable[Event]) -> int:
 
 
 def record_rows(conn: Connection, rows: Sequence[dict[str, Any]]) -> int:
-    """Bulk insert (executemany) of ready event rows."""
-    if rows:
-        conn.execute(insert(events), list(rows))
-    return len(rows)
+    """Bulk insert (COPY / executemany of tuples) of ready event rows."""
+    return insert_dicts(conn, events, rows)
