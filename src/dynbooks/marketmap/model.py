@@ -18,11 +18,13 @@ How an account is scored
        "more like your customers than N% of the market". Ties share their mean rank.
     5. Tiers: 1 = score ≥ 80, 2 ≥ 60, 3 ≥ 40, 4 ≥ 20, 5 below (tier 1 is the best fifth).
 
-Clusters are k-means (mini-batch above 50,000 accounts) on the embedding, each named by its dominant
+More than 4,000 references of one sign are summarised by 2,000 k-means centroids (each weighing what its
+members weigh) before the nearest-neighbour search. Clusters are k-means on the embedding (fitted on at
+most 50,000 accounts), each named by its dominant
 features: up to three of the categorical values held by at least 30% of the cluster and at least 1.3× as
 common as in the market, and "high"/"low" numeric fields whose cluster median lies beyond the market's
 upper/lower quartile; then the cluster's median company size. Similar accounts are the nearest neighbours in the
-embedding (Euclidean; ties by position).
+embedding (Euclidean; ties by position). The 2-D map is the embedding's first two SVD components.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 from scipy.stats import rankdata
-from sklearn.cluster import KMeans, MiniBatchKMeans
+from sklearn.cluster import KMeans
 from sklearn.compose import ColumnTransformer
 from sklearn.decomposition import TruncatedSVD
 from sklearn.impute import SimpleImputer
@@ -47,6 +49,8 @@ __all__ = ["AccountTable", "MarketMap", "build_map", "size_band", "tier_of"]
 NEIGHBOURS = 10
 MAX_FIT_ROWS = 100_000
 EMBED_DIMS = 16
+MAX_REFERENCE_POINTS = 2000
+CLUSTER_ROWS = 50_000
 
 
 @dataclass
@@ -160,12 +164,12 @@ def build_map(table: AccountTable, reference: npt.NDArray[np.float64], *, cluste
     raw = _raw_score(embedding, reference)
     fit_score = np.round(100.0 * (rankdata(raw, method="average") - 1) / max(table.n - 1, 1), 1)
     k = max(1, min(clusters, table.n))
-    km = (MiniBatchKMeans(k, random_state=seed, n_init=3, batch_size=4096) if table.n > 50_000
-          else KMeans(k, random_state=seed, n_init=4))
-    cluster = np.asarray(km.fit_predict(embedding), dtype=np.int64)
-    xy = np.asarray(TruncatedSVD(n_components=2, random_state=seed).fit_transform(embedding)
-                    if embedding.shape[1] > 2 else np.pad(embedding, ((0, 0), (0, 2 - embedding.shape[1]))),
-                    dtype=np.float64)
+    sample = embedding[rng.choice(table.n, CLUSTER_ROWS, replace=False)] if table.n > CLUSTER_ROWS else embedding
+    km = KMeans(k, random_state=seed, n_init=3).fit(sample)
+    cluster = np.asarray(km.predict(embedding), dtype=np.int64)
+    # TruncatedSVD orders its components by singular value: the first two are the 2-D map.
+    xy = np.zeros((table.n, 2))
+    xy[:, : min(2, embedding.shape[1])] = embedding[:, :2]
     return MarketMap(
         ids=table.ids, fit_score=fit_score, tier=tier_of(fit_score), cluster=cluster,
         cluster_names=_cluster_names(table, cluster, k), xy=xy, embedding=embedding, reference=reference,
@@ -184,14 +188,21 @@ def _raw_score(embedding: npt.NDArray[np.float32], reference: npt.NDArray[np.flo
 
 
 def _side(embedding: np.ndarray, rows: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """The weighted mean distance of every account to its nearest ``rows`` (at most 10)."""
-    k = min(NEIGHBOURS, len(rows))
-    nn = NearestNeighbors(n_neighbors=k).fit(embedding[rows])
+    """The weighted mean distance of every account to its nearest references (at most 10). More than
+    4,000 references are summarised by 2,000 k-means centroids, each weighing what its members weigh."""
+    points, w_of = embedding[rows], weights
+    if len(rows) > 2 * MAX_REFERENCE_POINTS:
+        km = KMeans(MAX_REFERENCE_POINTS, random_state=0, n_init=1, max_iter=20).fit(points, sample_weight=weights)
+        w_of = np.bincount(km.labels_, weights=weights, minlength=MAX_REFERENCE_POINTS)
+        keep = w_of > 0
+        points, w_of = km.cluster_centers_[keep].astype(np.float32), w_of[keep]
+    k = min(NEIGHBOURS, len(points))
+    nn = NearestNeighbors(n_neighbors=k, algorithm="brute").fit(points)
     out = np.empty(len(embedding), dtype=np.float64)
-    for start in range(0, len(embedding), 200_000):
-        dist, idx = nn.kneighbors(embedding[start:start + 200_000])
-        w = weights[idx]
-        out[start:start + 200_000] = (dist.astype(np.float64) * w).sum(axis=1) / w.sum(axis=1)
+    for start in range(0, len(embedding), 50_000):
+        dist, idx = nn.kneighbors(embedding[start:start + 50_000])
+        w = w_of[idx]
+        out[start:start + 50_000] = (dist.astype(np.float64) * w).sum(axis=1) / w.sum(axis=1)
     return out
 
 

@@ -87,7 +87,7 @@ class World:
     behaviour: Behaviour
     ids: npt.NDArray[np.object_]
     fit: npt.NDArray[np.float64]
-    """The engine's priority at day 0 (fit score plus live signals), what reps and static carves rank by."""
+    """The fit score (missing = 0); reps rank their own books by it plus the in-market signal."""
     quality: npt.NDArray[np.float64]
     market_from: npt.NDArray[np.int64]
     market_to: npt.NDArray[np.int64]
@@ -168,7 +168,9 @@ def load_world(
             owner0[market.index[account_id]] = rep_index[rep_id]
 
     n = market.n
-    fit = np.nan_to_num(market.priority.astype(np.float64), nan=0.0)
+    # The fit score alone (missing = 0): signals already in the CRM at day 0 are the engine's business,
+    # they do not make an account better.
+    fit = np.nan_to_num(np.asarray(market.columns["fit_score"], dtype=np.float64), nan=0.0)
     scale = max(float(np.nanmax(fit)) if n else 1.0, 1.0)
     # The fit score is a noisy view of the quality: quality = fit (0-1) + noise, clipped.
     quality = np.clip(fit / max(scale, 100.0) + rng.normal(0.0, behaviour.quality_noise, n), 0.0, 1.0)
