@@ -222,3 +222,52 @@ def test_a_partly_filled_bucket_is_balanced_to_equal_means_and_stays_weighted_ef
     for r in range(40):
         mine = np.sort(plan.rank[plan.rep == r])
         assert list(plan.pick[plan.rep == r][np.argsort(plan.rank[plan.rep == r])]) == list(range(1, mine.size + 1))
+
+
+@pytest.mark.parametrize("ties", [False, True])
+def test_disjoint_rules_take_each_buckets_best_accounts_by_the_threshold_fast_path(ties: bool) -> None:
+    from dynbooks.domain.selection import _select_disjoint, eligibility_codes, select
+
+    rng = np.random.default_rng(5)
+    n = 200_000
+    priority = rng.integers(0, 300, n).astype(float) if ties else rng.gamma(2.0, 15.0, n)
+    group = rng.integers(0, 4, n)
+    eligible = np.zeros((n, 3), dtype=bool)
+    eligible[group < 3, group[group < 3]] = True  # group 3 is eligible for nothing
+    cap = np.array([[3000, 0, 0], [0, 500, 0], [2000, 0, 7]])
+    p = problem(priority, eligible, cap)
+    code = eligibility_codes(eligible).astype(np.uint16)
+    fast = _select_disjoint(p.priority, p.tiebreak, p.account_ids, code, np.array([0, 1, 2, 4]), cap.sum(axis=0))
+    assert fast is not None  # the fast path answered
+    accounts, buckets = select(p.priority, p.tiebreak, p.account_ids, eligible, cap.sum(axis=0))
+    order = pool_order(p.priority, p.tiebreak, p.account_ids)
+    for b, k in enumerate(cap.sum(axis=0)):
+        expected = order[eligible[order, b]][:k]  # the bucket's best k, in pool order
+        assert list(accounts[buckets == b]) == list(expected)
+
+
+def test_the_packed_integer_slot_sort_matches_the_float_key_sort() -> None:
+    from dynbooks.domain.dealing import _slot_order, deal_buckets
+
+    rng = np.random.default_rng(2)
+    capacity = rng.integers(0, 9, (12, 3)) * rng.integers(0, 2, (12, 3))  # equal keys are common
+    capacity[0] = 4
+    slots = capacity.sum(axis=0)
+    bucket = np.repeat(np.arange(3), slots)
+    value = np.concatenate([np.arange(k, 0, -1) for k in slots]).astype(np.int64) * 1000
+    position = rng.permutation(12)
+    rep, t = deal_buckets(bucket, value, capacity, position)
+    # The same deal from the float-key order, slot by slot.
+    by_base = np.argsort(position, kind="stable")
+    pair_bucket, row = np.nonzero(capacity[by_base].T > 0)
+    pair_rep = by_base[row]
+    pair_cap = capacity[pair_rep, pair_bucket]
+    reps_in = np.bincount(pair_bucket, minlength=3)
+    pair_pos = np.arange(pair_rep.size) - np.repeat(np.cumsum(reps_in) - reps_in, reps_in)
+    slot_pair = np.repeat(np.arange(pair_rep.size), pair_cap)
+    tt = np.arange(slot_pair.size) - np.repeat(np.cumsum(pair_cap) - pair_cap, pair_cap)
+    pos = pair_pos[slot_pair]
+    direction = np.where(tt % 2 == 0, pos, reps_in[pair_bucket[slot_pair]] - 1 - pos)
+    order = _slot_order(tt, pair_cap[slot_pair], pair_bucket[slot_pair], direction, pos, int(reps_in.max()), 3)
+    assert list(rep) == list(pair_rep[slot_pair[order]])
+    assert list(t) == list(tt[order])

@@ -106,7 +106,10 @@ def allocate(problem: AllocationProblem) -> Plan:
     nb = len(problem.buckets)
     # Ids are compared only inside runs of tied priorities, so they are never converted as a whole.
     ids = np.asarray(problem.account_ids)
-    key = priority_key(problem.priority)
+    priority = np.asarray(problem.priority, dtype=np.float64)
+    # A finite sum means every term is finite (one fast pass); otherwise look element by element.
+    if not np.isfinite(priority.sum()) and not np.isfinite(priority).all():
+        raise ValueError("priority must be finite")
     tiebreak = np.asarray(problem.tiebreak, dtype=np.float64).reshape(-1, n) if n else np.zeros((0, 0))
     if tiebreak.size and np.isnan(tiebreak).any():
         raise ValueError("tiebreak keys must not be NaN")
@@ -124,8 +127,9 @@ def allocate(problem: AllocationProblem) -> Plan:
 
     copied = False
     while True:
-        accounts, buckets = select(key, tiebreak, ids, eligible, bucket_cap)
-        rows, dropped = _deal(accounts, buckets, key, capacity, rep_position, forbidden, m)
+        accounts, buckets = select(priority, tiebreak, ids, eligible, bucket_cap)
+        value = priority_key(priority[accounts])
+        rows, dropped = _deal(accounts, buckets, value, capacity, rep_position, forbidden, m)
         if not dropped:
             break
         if not copied:  # never write into the caller's array
@@ -134,14 +138,14 @@ def allocate(problem: AllocationProblem) -> Plan:
             eligible[a, b] = False
 
     account, rep, bucket, rank, pick, picks = rows
-    priority = np.asarray(problem.priority, dtype=np.float64)[account]
-    return Plan(account, rep, bucket, rank, pick, picks, priority, float(priority.sum()))
+    dealt = priority[account]
+    return Plan(account, rep, bucket, rank, pick, picks, dealt, float(dealt.sum()))
 
 
 def _deal(
     accounts: IntArray,
     buckets: IntArray,
-    key: IntArray,
+    value: IntArray,
     capacity: IntArray,
     rep_position: IntArray,
     forbidden: IntArray,
@@ -150,7 +154,6 @@ def _deal(
     """Deal every bucket; returns the plan columns and the (account, bucket) pairs cooldown could not fix."""
     # Accounts arrive sorted by bucket, in pool order inside a bucket.
     nb = capacity.shape[1]
-    value = key[accounts]
     snake, t = deal_buckets(buckets, value, capacity, rep_position)
     rep = balance(buckets, value, snake, capacity, rep_position)
     if (rep != snake).any():

@@ -132,26 +132,29 @@ def deal_buckets(
     slot_pair = np.repeat(np.arange(pair_rep.size), pair_cap)
     t = np.arange(slot_pair.size, dtype=np.int64) - np.repeat(np.cumsum(pair_cap) - pair_cap, pair_cap)
     slot_bucket = pair_bucket[slot_pair]
-    key = (t + 0.5) / pair_cap[slot_pair]
     pos = pair_pos[slot_pair]
     direction = np.where(t % 2 == 0, pos, reps_in[slot_bucket] - 1 - pos)
     width = int(reps_in.max(initial=0))
-    scale = 8.0 * float(pair_cap.max(initial=0)) ** 2 * width**2
-    if 0 < scale < EXACT_NUDGE_LIMIT:
-        # Distinct keys differ by at least 1 / (4 c_max^2); a nudge below 1 / (8 c_max^2) orders equal keys
-        # by (direction, position) without reordering distinct ones, and saves sorting the tied runs.
-        key = key + (direction * width + pos) / scale
-    order = np.argsort(key)
-    order = order[np.argsort(slot_bucket[order].astype(np.uint16) if nb < 65536 else slot_bucket[order], kind="stable")]
-    tied = (key[order][1:] == key[order][:-1]) & (slot_bucket[order][1:] == slot_bucket[order][:-1])
-    if tied.any():
-        flags = np.concatenate(([0], tied.astype(np.int8), [0]))
-        starts = np.flatnonzero(np.diff(flags) == 1)
-        lengths = np.flatnonzero(np.diff(flags) == -1) + 1 - starts
-        members = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths) + np.arange(lengths.sum())
-        run = np.repeat(np.arange(starts.size), lengths)
-        s = order[members]
-        order[members] = s[np.lexsort((pos[s], direction[s], run))]
+    c_max = int(pair_cap.max(initial=0))
+    # Exact integer sort keys: distinct keys (t + 1/2) / c differ by at least 1 / (4 c_max^2), so
+    # floor(key * 2^s) with 2^s >= 8 c_max^2 keeps them apart and equal keys equal; then the tie order
+    # (direction, position), then the slot index, all packed in one int64 sorted by np.sort.
+    s_bits = (8 * c_max * c_max).bit_length()
+    w_bits = max((width * width - 1).bit_length(), 1)
+    i_bits = max((slot_pair.size - 1).bit_length(), 1)
+    b_bits = max((nb - 1).bit_length(), 1)
+    if slot_pair.size and b_bits + s_bits + w_bits + i_bits <= 62:
+        packed = np.floor((t + 0.5) / pair_cap[slot_pair] * float(1 << s_bits)).astype(np.int64)
+        packed |= slot_bucket << s_bits
+        packed <<= w_bits
+        packed |= direction * width + pos
+        packed <<= i_bits
+        packed |= np.arange(slot_pair.size, dtype=np.int64)
+        packed.sort()
+        packed &= (1 << i_bits) - 1
+        order = packed
+    else:
+        order = _slot_order(t, pair_cap[slot_pair], slot_bucket, direction, pos, width, nb)
     # The first counts[b] slots of each bucket (drop-out); buckets are contiguous in `order`.
     slots_in = np.bincount(slot_bucket, minlength=nb)
     take = np.minimum(counts, slots_in)
@@ -176,6 +179,30 @@ def deal_buckets(
         lo, hi = int(starts_b[b]), int(starts_b[b] + counts[b])
         rep[lo:hi], tt[lo:hi] = deal(value[lo:hi], capacity[:, b], base_position)
     return rep, tt
+
+
+def _slot_order(
+    t: IntArray, slot_cap: IntArray, slot_bucket: IntArray, direction: IntArray, pos: IntArray, width: int, nb: int
+) -> IntArray:
+    """Slots sorted by bucket, key (t + 1/2) / c, direction, position (float keys; any size)."""
+    key = (t + 0.5) / slot_cap
+    scale = 8.0 * float(slot_cap.max(initial=0)) ** 2 * width**2
+    if 0 < scale < EXACT_NUDGE_LIMIT:
+        # Distinct keys differ by at least 1 / (4 c_max^2); a nudge below 1 / (8 c_max^2) orders equal keys
+        # by (direction, position) without reordering distinct ones, and saves sorting the tied runs.
+        key = key + (direction * width + pos) / scale
+    order = np.argsort(key)
+    order = order[np.argsort(slot_bucket[order].astype(np.uint16) if nb < 65536 else slot_bucket[order], kind="stable")]
+    tied = (key[order][1:] == key[order][:-1]) & (slot_bucket[order][1:] == slot_bucket[order][:-1])
+    if tied.any():
+        flags = np.concatenate(([0], tied.astype(np.int8), [0]))
+        starts = np.flatnonzero(np.diff(flags) == 1)
+        lengths = np.flatnonzero(np.diff(flags) == -1) + 1 - starts
+        members = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths) + np.arange(lengths.sum())
+        run = np.repeat(np.arange(starts.size), lengths)
+        s = order[members]
+        order[members] = s[np.lexsort((pos[s], direction[s], run))]
+    return np.asarray(order, dtype=np.int64)
 
 
 BALANCE_TOLERANCE = 0.001

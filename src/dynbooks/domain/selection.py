@@ -46,7 +46,8 @@ FloatArray = npt.NDArray[np.float64]
 def priority_key(priority: npt.ArrayLike) -> IntArray:
     """The fixed-point priority ``round(priority * 1e6)`` as int64; NaN or infinite priorities are refused."""
     p = np.asarray(priority, dtype=np.float64)
-    if not np.isfinite(p).all():
+    # A finite sum means every term is finite (one fast pass); otherwise look element by element.
+    if not np.isfinite(p.sum()) and not np.isfinite(p).all():
         raise ValueError("priority must be finite")
     scaled = p * FIXED_POINT
     np.rint(scaled, out=scaled)
@@ -72,8 +73,20 @@ def order_subset(
     idx = np.asarray(idx, dtype=np.int64)
     if idx.size <= 1:
         return idx.copy()
-    neg = -key[idx]
-    rows = [tiebreak[r, idx] for r in range(tiebreak.shape[0])]
+    return _order(idx, -key[idx], [tiebreak[r, idx] for r in range(tiebreak.shape[0])], account_ids, group, groups)
+
+
+def _order(
+    idx: IntArray,
+    neg: IntArray,
+    rows: list[FloatArray],
+    account_ids: npt.NDArray[np.object_],
+    group: IntArray | None = None,
+    groups: int = 1,
+) -> IntArray:
+    """:func:`order_subset` with the keys already gathered: ``neg`` = -key[idx], ``rows`` the tiebreak rows."""
+    if idx.size <= 1:
+        return idx.copy()
     if rows:
         perm = np.lexsort((*reversed(rows), neg) if group is None else (*reversed(rows), neg, group))
     else:
@@ -270,8 +283,94 @@ def _best_k(idx: IntArray, k: int, key: IntArray, tiebreak: FloatArray, ids: npt
     return np.concatenate((above, order_subset(at, key, tiebreak, ids)[: k - above.size]))
 
 
+def _select_disjoint(
+    priority: FloatArray,
+    tiebreak: FloatArray,
+    account_ids: npt.NDArray[np.object_],
+    code: npt.NDArray[np.uint16],
+    present: IntArray,
+    bucket_cap: IntArray,
+) -> tuple[IntArray, IntArray] | None:
+    """Disjoint rules: every bucket's best ``capacity`` accounts, without touching most of the pool twice.
+
+    A threshold on the raw priority per bucket, read off a strided sample with a safety margin, keeps a
+    superset of each bucket's best accounts; keys are computed and the exact best ``capacity`` chosen on
+    that superset only. The result is exact or ``None``: it is kept only when, in every bucket, the
+    superset holds at least ``capacity`` accounts and the last one taken has a fixed-point key above
+    that of the threshold, so no account left out could have tied with or beaten it. (The sample and
+    the superset depend on row order; the result does not.)
+    """
+    n = code.size
+    nb = bucket_cap.size
+    counts = np.bincount(code, minlength=1 << nb)
+    step = max(1, n // 65536)
+    sample_p, sample_code = priority[::step], code[::step]
+    threshold = np.full(1 << nb, np.inf)  # code 0 and buckets without capacity take nothing
+    cap_of = np.zeros(1 << nb, dtype=np.int64)
+    for c in present.tolist():
+        if c == 0:
+            continue
+        b = c.bit_length() - 1
+        cap = int(bucket_cap[b])
+        cap_of[c] = cap
+        if cap >= counts[c]:
+            threshold[c] = -np.inf
+        elif cap > 0:
+            mine = sample_p[sample_code == c]
+            # Rank of the cut in the sample, widened by ~5 standard deviations of a sampled quantile.
+            want = cap / counts[c] * mine.size
+            rank = int(want + 5 * np.sqrt(want + 1) + 16)
+            threshold[c] = -np.inf if rank >= mine.size else np.partition(mine, mine.size - rank)[mine.size - rank]
+    # Two fixed-point units lower, so that an account left out can never tie with one at the cut.
+    threshold[np.isfinite(threshold)] -= 2.0 / FIXED_POINT
+    floor = threshold[present].min()
+    if not np.isfinite(floor):
+        return None  # some bucket needs everything of its type: the general path is as fast
+    sup = np.flatnonzero(priority >= floor)
+    sup_code = code[sup]
+    sup_p = priority[sup]
+    keep = sup_p >= threshold[sup_code]
+    sup, sup_code, sup_p = sup[keep], sup_code[keep], sup_p[keep]
+    key = priority_key(sup_p)
+    by_code = np.argsort(sup_code, kind="stable")
+    bounds = np.concatenate(([0], np.cumsum(np.bincount(sup_code, minlength=1 << nb))))
+    taken_parts: list[IntArray] = []
+    bucket_parts: list[int] = []
+    for c in present.tolist():
+        cap = int(cap_of[c])
+        if c == 0 or cap == 0:
+            continue
+        local = by_code[bounds[c] : bounds[c + 1]]
+        if np.isfinite(threshold[c]):
+            if local.size < cap:
+                return None
+            sub = key[local]
+            kth = np.partition(sub, local.size - cap)[local.size - cap]
+            if kth <= priority_key(np.array([threshold[c]]))[0]:
+                return None
+            above = local[sub > kth]
+            if above.size < cap:
+                at = local[sub == kth]
+                tied = _order(sup[at], -key[at], [tiebreak[r, sup[at]] for r in range(tiebreak.shape[0])],
+                              account_ids)
+                local = np.concatenate((above, np.searchsorted(sup, tied[: cap - above.size])))
+            else:
+                local = above
+        taken_parts.append(local)
+        bucket_parts.append(c.bit_length() - 1)
+    if not taken_parts:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty
+    local = np.concatenate(taken_parts)
+    sizes = np.array([part.size for part in taken_parts])
+    bucket = np.repeat(np.array(bucket_parts, dtype=np.int64), sizes)
+    ordered = _order(sup[local], -key[local], [tiebreak[r, sup[local]] for r in range(tiebreak.shape[0])],
+                     account_ids, bucket, nb)
+    return ordered, np.sort(bucket)
+
+
 def select(
-    key: IntArray,
+    priority: FloatArray,
     tiebreak: FloatArray,
     account_ids: npt.NDArray[np.object_],
     eligible: BoolArray,
@@ -283,12 +382,20 @@ def select(
     the best accounts go to the lowest-numbered buckets of that type's share (from one max-flow).
 
     Closed form when every account is eligible for at most one bucket (disjoint rules): each bucket
-    takes its best ``capacity`` accounts, no max-flow.
+    takes its best ``capacity`` accounts, no max-flow (:func:`_select_disjoint`).
     """
     n, nb = eligible.shape
     empty = np.zeros(0, dtype=np.int64)
     if n == 0 or nb == 0:
         return empty, empty
+    if nb <= 16:
+        code = eligibility_codes(eligible).astype(np.uint16)
+        present = np.flatnonzero(np.bincount(code, minlength=1 << nb))
+        if all(int(c).bit_count() <= 1 for c in present):
+            fast = _select_disjoint(priority, tiebreak, account_ids, code, present, bucket_cap)
+            if fast is not None:
+                return fast
+    key = priority_key(priority)
     types, masks = eligibility_types(eligible)
     nt = masks.shape[0]
     type_cap = masks.astype(np.int64) @ bucket_cap.astype(np.int64)
@@ -298,18 +405,6 @@ def select(
     bounds = np.concatenate(([0], np.cumsum(np.bincount(types, minlength=nt))))
     parts = [_best_k(by_type[bounds[t] : bounds[t + 1]], int(type_cap[t]), key, tiebreak, account_ids)
              for t in range(nt)]
-    if (masks.sum(axis=1) <= 1).all():
-        # Disjoint: a type is one bucket (or none), its best type_cap accounts are exactly what it takes.
-        type_bucket = np.where(masks.any(axis=1), masks.argmax(axis=1), -1)
-        keep = [t for t in range(nt) if type_bucket[t] >= 0 and parts[t].size]
-        if not keep:
-            return empty, empty
-        taken = np.concatenate([parts[t] for t in keep])
-        sizes = np.array([parts[t].size for t in keep])
-        bucket = np.repeat(type_bucket[keep], sizes).astype(np.int64)
-        ordered = order_subset(taken, key, tiebreak, account_ids, bucket, nb)
-        by_bucket = np.argsort(type_bucket[keep], kind="stable")
-        return ordered, np.repeat(type_bucket[keep][by_bucket], sizes[by_bucket]).astype(np.int64)
     stream = order_subset(np.concatenate(parts), key, tiebreak, account_ids)
     if stream.size == 0:
         return empty, empty
