@@ -41,10 +41,12 @@ def create_app(settings: Settings | None = None, *, schedule: bool = False) -> F
     settings = (settings or Settings.from_env()).checked()
     config = load_config(find_config(settings.config))
     engine = connect(settings.db, wait=settings.wait, must_exist=True)
-    if schedule and config.schedule.cycle_cron is not None:
+    if schedule:
         from dynbooks.schedule import trigger_for
 
-        trigger_for(config.schedule.cycle_cron, config.schedule.timezone)  # refuse a bad cron before serving
+        for cron in (config.schedule.cycle_cron, config.schedule.digest_cron, config.schedule.summary_cron):
+            if cron is not None:
+                trigger_for(cron, config.schedule.timezone)  # refuse a bad cron before serving
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -17,7 +17,7 @@ from dynbooks.api.deps import AppState
 from dynbooks.domain.errors import DynbooksError, InvalidInput
 from dynbooks.services.cycle import run_cycle
 
-__all__ = ["run_scheduled_cycle", "start_scheduler", "trigger_for"]
+__all__ = ["run_scheduled_cycle", "send_scheduled", "start_scheduler", "trigger_for"]
 
 log = logging.getLogger("dynbooks.schedule")
 
@@ -41,16 +41,46 @@ def run_scheduled_cycle(state: AppState) -> dict[str, Any] | None:
     return summary
 
 
+def send_scheduled(state: AppState, which: str) -> dict[str, Any] | None:
+    """Reps' ``digests`` or managers' ``summaries`` through the configured channels; failures are logged."""
+    from dynbooks.notify import senders_for
+    from dynbooks.services import notify
+
+    senders = senders_for(state.config.notifications)
+    if not senders:
+        log.warning("no %s sent: no notification channel is configured", which)
+        return None
+    try:
+        ctx = state.context("scheduler")
+        messages = notify.rep_digests(ctx) if which == "digests" else notify.manager_summaries(ctx)
+        result = notify.deliver(messages, senders)
+    except DynbooksError as exc:
+        log.warning("%s not sent: %s", which, exc.message)
+        return None
+    log.info("%s: %d messages, sent %s, %d failed", which, result["messages"], result["sent"], len(result["failed"]))
+    for failure in result["failed"]:
+        log.warning("%s", failure)
+    return result
+
+
 def start_scheduler(state: AppState) -> BackgroundScheduler | None:
-    """Start the cycle job if the config has a ``cycle_cron``; ``None`` when there is nothing to schedule."""
+    """Start the jobs the config's ``[schedule]`` names (cycles, digests, summaries); ``None`` when none."""
     schedule = state.config.schedule
-    if schedule.cycle_cron is None:
+    jobs: list[tuple[str, str, Any, list[Any]]] = [
+        (name, cron, func, args) for name, cron, func, args in (
+            ("cycle", schedule.cycle_cron, run_scheduled_cycle, [state]),
+            ("digests", schedule.digest_cron, send_scheduled, [state, "digests"]),
+            ("summaries", schedule.summary_cron, send_scheduled, [state, "summaries"]),
+        ) if cron is not None
+    ]
+    if not jobs:
         return None
     scheduler = BackgroundScheduler(timezone=schedule.timezone)
-    scheduler.add_job(run_scheduled_cycle, trigger_for(schedule.cycle_cron, schedule.timezone), args=[state],
-                      id="cycle", max_instances=1, coalesce=True, misfire_grace_time=3600)
+    for name, cron, func, args in jobs:
+        scheduler.add_job(func, trigger_for(cron, schedule.timezone), args=args, id=name, max_instances=1,
+                          coalesce=True, misfire_grace_time=3600)
     scheduler.start()
-    job = scheduler.get_job("cycle")
-    log.info("cycles scheduled %r (%s); next at %s", schedule.cycle_cron, schedule.timezone,
-             job.next_run_time if job else "?")
+    for name, cron, _, _ in jobs:
+        job = scheduler.get_job(name)
+        log.info("%s scheduled %r (%s); next at %s", name, cron, schedule.timezone, job.next_run_time if job else "?")
     return scheduler

@@ -110,3 +110,43 @@ def serve(
               + (f", as of {g.as_of}" if g.as_of else ""))
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     uvicorn.run(application, host=host, port=port, log_level="info", proxy_headers=production)
+
+
+notify_app = typer.Typer(help="Reps' digests and managers' weekly summaries (e-mail, Slack).", no_args_is_help=True)
+app.add_typer(notify_app, name="notify")
+
+
+def _notify(ctx: typer.Context, which: str, dry_run: bool) -> None:
+    from dynbooks.notify import senders_for
+    from dynbooks.services import notify
+
+    g = _g(ctx)
+    c = g.context(actor="notify")
+    messages = notify.rep_digests(c) if which == "digests" else notify.manager_summaries(c)
+    if dry_run:
+        emit({"messages": [m.__dict__ for m in messages]}, g.json,
+             "\n\n".join(f"To: {m.to or m.name}\nSubject: {m.subject}\n\n{m.text}" for m in messages)
+             or "nothing to send")
+        return
+    senders = senders_for(c.config.notifications)
+    if not senders:
+        raise InvalidInput("no channel configured: set [notifications] smtp_host and/or slack_webhook_url")
+    result = notify.deliver(messages, senders)
+    emit(result, g.json, f"{result['messages']} messages; sent {result['sent']}"
+                         + (f"; failed: {'; '.join(result['failed'])}" if result["failed"] else ""))
+    if result["failed"]:
+        raise typer.Exit(1)
+
+
+@notify_app.command("digests")
+def notify_digests(ctx: typer.Context, dry_run: bool = typer.Option(False, "--dry-run", help="Print, send nothing.")
+                   ) -> None:
+    """Each rep with new accounts or accounts about to be retrieved gets a digest."""
+    _notify(ctx, "digests", dry_run)
+
+
+@notify_app.command("summaries")
+def notify_summaries(ctx: typer.Context, dry_run: bool = typer.Option(False, "--dry-run", help="Print, send nothing.")
+                     ) -> None:
+    """Each manager gets the week's summary of their team: balance, returns, coaching flags."""
+    _notify(ctx, "summaries", dry_run)

@@ -20,6 +20,7 @@ __all__ = [
     "Config",
     "EnrollmentConfig",
     "FilterSpec",
+    "NotificationsConfig",
     "ReturnLimit",
     "ReturnReason",
     "Route",
@@ -182,14 +183,34 @@ class ScheduleConfig(_Strict):
     """``dynbooks serve`` runs a cycle on this cron expression (minute hour day month weekday), in ``timezone``."""
 
     cycle_cron: str | None = None
+    digest_cron: str | None = None   # reps' digests of new accounts and accounts about to be retrieved
+    summary_cron: str | None = None  # managers' weekly summary, e.g. "0 7 * * 1"
     timezone: str = "UTC"
 
-    @field_validator("cycle_cron")
+    @field_validator("cycle_cron", "digest_cron", "summary_cron")
     @classmethod
     def _five_fields(cls, cron: str | None) -> str | None:
         if cron is not None and len(cron.split()) != 5:
             raise ValueError(f"{cron!r} is not a cron expression of 5 fields (e.g. \"0 6 * * 1-5\")")
         return cron
+
+
+Channel = Literal["email", "slack"]
+CHANNELS: tuple[Channel, ...] = ("email", "slack")
+
+
+class NotificationsConfig(_Strict):
+    """Where digests and summaries go: e-mail over SMTP (to reps' and managers' addresses) and/or one
+    Slack-compatible incoming webhook. The SMTP password is read from ``$DYNBOOKS_SMTP_PASSWORD``."""
+
+    channels: list[Channel] = Field(default_factory=lambda: list(CHANNELS))
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_from: str = "dynbooks@localhost"
+    smtp_starttls: bool = False
+    smtp_username: str | None = None
+    slack_webhook_url: str | None = None
+    app_url: str = "http://localhost:8000"
 
 
 class Config(_Strict):
@@ -200,6 +221,7 @@ class Config(_Strict):
     activity: ActivityConfig = Field(default_factory=ActivityConfig)
     routing: RoutingConfig = Field(default_factory=RoutingConfig)
     schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
+    notifications: NotificationsConfig = Field(default_factory=NotificationsConfig)
     book_rule: list[BookRule] = Field(default_factory=list)
     return_reason: list[ReturnReason] = Field(default_factory=list)
 
