@@ -45,7 +45,7 @@ def _runway(result: RunResult) -> dict[str, Any]:
     past = [(d, v) for d, v in series if d <= end_day - 28] or [series[0]]
     d0, v0 = past[-1]
     drawn_per_week = (v0 - end) / max(end_day - d0, 1) * 7
-    weeks = None if drawn_per_week <= 0 else round(end / drawn_per_week, 1)
+    weeks = 0.0 if end == 0 else None if drawn_per_week <= 0 else round(end / drawn_per_week, 1)
     return {"ready_start": series[0][1], "ready_end": end, "weeks_left": weeks, "dry_day": dry}
 
 

@@ -117,8 +117,8 @@ cooldown_days = 30
 """
 
 
-def write_two_regions(folder: Path, rng: np.random.Generator, *, reps_per_region: int = 3, north: int = 1500,
-                      south: int = 300) -> Path:
+def write_two_regions(folder: Path, rng: np.random.Generator, *, reps_per_region: int = 3, north: int = 2500,
+                      south: int = 400) -> Path:
     """Write the two-regions market (``dynbooks.toml``, ``reps.csv``, ``accounts.csv``) into ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "dynbooks.toml").write_text(TWO_REGIONS_TOML, encoding="utf-8")
