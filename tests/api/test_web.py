@@ -140,3 +140,26 @@ def test_static_files_are_served_with_a_strict_content_security_policy(app: Test
     answer = app.get("/static/vendor/htmx-2.0.11.min.js")
     assert answer.status_code == 200
     assert "script-src 'self'" in answer.headers["content-security-policy"]
+
+
+def test_an_admin_explores_the_pool_and_the_cycle_history(app: TestClient, org: Org) -> None:
+    sign_in(app, "admin")
+    pool = app.get("/admin/pool?role=sdr&limit=5")
+    assert pool.status_code == 200 and "3 ready" in pool.text
+    history = app.get("/admin/cycles")
+    assert history.status_code == 200 and history.text.count("<td>cycle</td>") == 1
+
+
+def test_an_import_shows_every_bad_row_and_imports_nothing_unless_told(app: TestClient, org: Org) -> None:
+    sign_in(app, "admin")
+    token = csrf_of(app.get("/admin/import").text)
+    bad = "account_id,rep_id,type,occurred_at\nC00,S1,call,2026-03-01\nC01,S1,call,someday\nNOPE,S1,call,2026-03-01\n"
+    refused = app.post("/admin/import", data={"kind": "activities", "csrf_token": token},
+                       files={"file": ("acts.csv", bad, "text/csv")})
+    assert refused.status_code == 422
+    assert "line 3, column occurred_at" in refused.text and "line 4, column account_id" in refused.text
+    skipped = app.post("/admin/import", data={"kind": "activities", "csrf_token": token, "skip_invalid": "on"},
+                       files={"file": ("acts.csv", bad, "text/csv")})
+    assert skipped.status_code == 200 and 'id="import-result"' in skipped.text and "someday" in skipped.text
+    sign_in(app, "rep")
+    assert app.get("/admin/import").status_code == 404

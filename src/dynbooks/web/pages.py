@@ -273,3 +273,70 @@ def cycle_action(request: Request, step: str, ctx: WebCtx, user: WebUser, form: 
     if htmx(request):
         return render(request, "_cycle_result.html", **values)
     return render(request, "cycle.html", as_of=ctx.now.day.isoformat(), result=True, **values)
+
+
+@router.get("/admin/pool")
+def pool_page(request: Request, ctx: WebCtx, user: WebUser, role: str | None = None, limit: int = 50) -> Response:
+    _admin_only(user)
+    from dynbooks.services.reads import pool
+
+    limit = max(1, min(limit, 500))
+    role = role if role in ctx.config.roles else None
+    return render(request, "pool.html", pool=pool(ctx, role, limit), roles=ctx.config.roles, role=role, limit=limit)
+
+
+@router.get("/admin/cycles")
+def cycles_page(request: Request, ctx: WebCtx, user: WebUser) -> Response:
+    _admin_only(user)
+    from dynbooks.services.cycle_history import cycle_history
+
+    return render(request, "cycles.html", cycles=cycle_history(ctx))
+
+
+@router.get("/admin/import")
+def import_form(request: Request, ctx: WebCtx, user: WebUser) -> Response:
+    _admin_only(user)
+    from dynbooks.ingest import KINDS
+
+    return render(request, "import.html", kinds=KINDS, result=None, errors=None, kind=None)
+
+
+@router.post("/admin/import")
+async def import_upload(request: Request, state: State, user: WebUser) -> Response:
+    """Upload a CSV: all or nothing, or with "skip bad rows" the good rows land; bad rows are listed."""
+    import tempfile
+
+    from starlette.concurrency import run_in_threadpool
+
+    from dynbooks.domain.errors import DynbooksError
+    from dynbooks.ingest import KINDS
+    from dynbooks.services.imports import import_file
+    from dynbooks.web.session import csrf_matches as matches
+
+    _admin_only(user)
+    form = await request.form()
+    if not matches(str(form.get("csrf_token") or ""), getattr(request.state, "csrf", "")):
+        raise HTTPException(403, "the form expired; reload the page and try again")
+    kind = str(form.get("kind") or "")
+    upload = form.get("file")
+    if kind not in KINDS or upload is None or isinstance(upload, str):
+        raise InvalidInput("choose a kind and a CSV file")
+    skip = form.get("skip_invalid") == "on"
+    folder = Path(tempfile.mkdtemp(prefix="dynbooks-upload-"))
+    path = folder / Path(upload.filename or "upload.csv").name
+    path.write_bytes(await upload.read())
+    ctx = state.context(f"web:{user.email}")
+    result, errors = None, None
+    try:
+        result = await run_in_threadpool(import_file, ctx, kind, path, skip_invalid=skip,
+                                         rejects=folder / "rejects.csv")
+        if skip and result.get("rejects_file"):
+            errors = Path(result["rejects_file"]).read_text(encoding="utf-8").splitlines()[1:][:200]
+    except DynbooksError as exc:
+        errors = [exc.message, *exc.details[:500]]
+    finally:
+        for f in folder.iterdir():
+            f.unlink()
+        folder.rmdir()
+    status = 422 if result is None else 200
+    return render(request, "import.html", status=status, kinds=KINDS, result=result, errors=errors, kind=kind)
