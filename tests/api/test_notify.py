@@ -32,7 +32,7 @@ class Inbox:
     def __init__(self) -> None:
         self.mails: list[Any] = []
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 (aiosmtpd's name)
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.mails.append(message_from_bytes(envelope.content))
         return "250 OK"
 
@@ -52,7 +52,7 @@ def slack() -> Iterator[tuple[str, list[dict[str, Any]]]]:
     posts: list[dict[str, Any]] = []
 
     class Hook(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+        def do_POST(self) -> None:
             posts.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
             self.send_response(200)
             self.end_headers()
@@ -71,8 +71,8 @@ def slack() -> Iterator[tuple[str, list[dict[str, Any]]]]:
 @pytest.fixture
 def org(db_url: str, tmp_path: Path) -> Org:
     org = build_org(db_url, tmp_path)
-    org.world.load("reps", "rep_id,name,book_rule,team,manager,email",
-                   ["S1,Sam,sdr,east,Erin,sam@example.com", "S2,Sue,sdr,east,Erin,", "S3,Sid,sdr,west,Walt,sid@example.com"])
+    org.world.load("reps", "rep_id,name,book_rule,team,manager,email", [
+        "S1,Sam,sdr,east,Erin,sam@example.com", "S2,Sue,sdr,east,Erin,", "S3,Sid,sdr,west,Walt,sid@example.com"])
     return org
 
 
@@ -115,7 +115,7 @@ def test_a_manager_gets_the_weekly_summary_of_their_team(org: Org, smtp: tuple[i
 
 
 def test_a_failed_delivery_is_named_and_does_not_stop_the_others(org: Org, slack: tuple[str, Any]) -> None:
-    url, posts = slack
+    url, _ = slack
     configured(org, free_port(), url)  # nothing listens on that SMTP port
     ctx = org.world.ctx()
     result = notify.deliver(notify.rep_digests(ctx), senders_for(ctx.config.notifications))

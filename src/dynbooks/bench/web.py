@@ -1,0 +1,196 @@
+"""Benchmark of the web app and the API on one worker: ``python -m dynbooks.bench.web [--accounts N] [--json]``.
+
+Setup (not timed): a copy of the cached benchmark world (:mod:`dynbooks.bench.world`, SQLite), a rep user and
+an admin token, and ``dynbooks serve`` on a loopback port (one uvicorn worker, no scheduler). Measured, each
+a bounded number of requests from ``--clients`` threads on this machine:
+
+- ``book``: the rep's book page (``GET /book``, HTML, a full book of the world's biggest rule);
+- ``webhook``: ``POST /api/webhooks/activities``, one meaningful activity for an account of that book, with an
+  ``Idempotency-Key``;
+- both again while a cycle runs in another process (``dynbooks cycle``);
+- ``hand_raise``: ``POST /api/webhooks/signals`` with one ``demo_request`` for a pool account, one at a time:
+  the time until the answer, which comes after the account was routed.
+
+Each figure: requests per second (completed ÷ wall time) and the latency percentiles in milliseconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+from sqlalchemy import text
+
+from dynbooks.bench.build import sqlite_copy, sqlite_world
+from dynbooks.bench.world import AS_OF, CONFIG_TOML
+from dynbooks.domain.clock import Now
+from dynbooks.domain.rules import Config
+from dynbooks.services.auth import add_user, create_token
+from dynbooks.services.context import Context
+from dynbooks.store.db import connect
+from dynbooks.store.migrate import upgrade
+
+__all__ = ["main"]
+
+PASSWORD = "benchmark password"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _stats(latencies: list[float], wall: float) -> dict[str, Any]:
+    ms = np.array(latencies) * 1000
+    if not len(ms):
+        return {"requests": 0}
+    return {"requests": len(ms), "rps": round(len(ms) / wall, 1), "p50_ms": round(float(np.percentile(ms, 50)), 1),
+            "p99_ms": round(float(np.percentile(ms, 99)), 1), "max_ms": round(float(ms.max()), 1)}
+
+
+def _load(base: str, clients: int, count: int, request: Any, stop: threading.Event | None = None) -> dict[str, Any]:
+    """``count`` requests split over ``clients`` threads (fewer if ``stop`` is set first)."""
+    latencies: list[float] = []
+    errors: list[int] = []
+    lock = threading.Lock()
+    per = count // clients
+
+    def worker(k: int) -> None:
+        with httpx.Client(base_url=base, timeout=60) as client:
+            for i in range(per):
+                if stop is not None and stop.is_set():
+                    return
+                t0 = time.perf_counter()
+                status = request(client, k * per + i)
+                took = time.perf_counter() - t0
+                with lock:
+                    latencies.append(took)
+                    if status >= 400:
+                        errors.append(status)
+
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(clients)]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return _stats(latencies, time.perf_counter() - start) | {"errors": len(errors)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m dynbooks.bench.web")
+    p.add_argument("--accounts", type=int, default=1_000_000)
+    p.add_argument("--clients", type=int, default=8)
+    p.add_argument("--requests", type=int, default=2000)
+    p.add_argument("--hand-raises", type=int, default=100)
+    p.add_argument("--json", action="store_true")
+    args = p.parse_args(argv)
+    url = sqlite_copy(sqlite_world(args.accounts, 7), "web")
+    engine = connect(url)
+    upgrade(engine)
+    folder = Path(tempfile.mkdtemp(prefix="dynbooks-bench-web-"))
+    (folder / "dynbooks.toml").write_text(CONFIG_TOML, encoding="utf-8")
+    import tomllib
+
+    config = Config.model_validate(tomllib.loads(CONFIG_TOML))
+    ctx = Context(engine=engine, config=config, now=Now.of_date(AS_OF))
+    with engine.connect() as conn:
+        rep, size = conn.execute(text("SELECT rep_id, count(*) FROM account_roles WHERE state = 'owned' "
+                                      "GROUP BY rep_id ORDER BY count(*) DESC, rep_id LIMIT 1")).one()
+        mine = list(conn.execute(text("SELECT account_id FROM account_roles WHERE rep_id = :r AND state = 'owned'"),
+                                 {"r": rep}).scalars())
+        pool = list(conn.execute(text(
+            "SELECT a.account_id FROM accounts a WHERE a.region = 'NA' AND a.is_customer = false "
+            "AND a.status = 'active' AND a.duplicate_of IS NULL AND NOT EXISTS (SELECT 1 FROM account_roles r "
+            "WHERE r.account_id = a.account_id) ORDER BY a.account_id LIMIT :n"), {"n": args.hand_raises}).scalars())
+    add_user(ctx, "rep@bench.example", PASSWORD, "rep", rep_id=rep)
+    add_user(ctx, "admin@bench.example", PASSWORD, "admin")
+    token = create_token(ctx, "admin@bench.example")["token"]
+    engine.dispose()
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    exe = str(Path(sys.executable).parent / "dynbooks")
+    common = ["--db", url, "--config", str(folder / "dynbooks.toml"), "--as-of", AS_OF.isoformat()]
+    server = subprocess.Popen([exe, "serve", "--port", str(port), "--no-schedule", *common],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              env=os.environ | {"DYNBOOKS_SECRET_KEY": "b" * 40})
+    try:
+        for _ in range(600):
+            try:
+                httpx.get(f"{base}/api/health", timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        with httpx.Client(base_url=base) as c:
+            page = c.get("/login")
+            csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+            assert csrf is not None
+            c.post("/login", data={"email": "rep@bench.example", "password": PASSWORD, "csrf_token": csrf.group(1)})
+            session = c.cookies.get("dynbooks_session")
+        hook_headers = {"Authorization": f"Bearer {token}"}
+
+        def book(client: httpx.Client, i: int) -> int:
+            return client.get("/book", cookies={"dynbooks_session": session or ""}).status_code
+
+        def activity(tag: str) -> Any:
+            def send(client: httpx.Client, i: int) -> int:
+                row = {"account_id": mine[i % len(mine)], "rep_id": rep, "type": "call",
+                       "occurred_at": "2026-03-02T09:00:00Z", "activity_id": f"bench-{tag}-{i}"}
+                return client.post("/api/webhooks/activities", json=[row],
+                                   headers=hook_headers | {"Idempotency-Key": f"{tag}-{i}"}).status_code
+            return send
+
+        result: dict[str, Any] = {"accounts": args.accounts, "clients": args.clients, "book_size": size,
+                                  "cpus": os.cpu_count()}
+        _load(base, 2, 20, book)  # warm-up
+        result["idle_book"] = _load(base, args.clients, args.requests, book)
+        result["idle_webhook"] = _load(base, args.clients, args.requests, activity("idle"))
+        for name, request in (("cycle_book", book), ("cycle_webhook", activity("cycle"))):
+            stop = threading.Event()
+            t0 = time.perf_counter()
+            cycle = subprocess.Popen([exe, "cycle", "--wait", "600", *common], stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+            watcher = threading.Thread(target=lambda c=cycle, s=stop: (c.wait(), s.set()))
+            watcher.start()
+            time.sleep(0.5)  # the cycle has started and holds the lock
+            result[name] = _load(base, args.clients, args.requests, request, stop) | {
+                "cycle_s": None}
+            watcher.join()
+            result[name]["cycle_s"] = round(time.perf_counter() - t0, 1)
+        latencies = []
+        with httpx.Client(base_url=base, timeout=60) as c:
+            start = time.perf_counter()
+            for i, account in enumerate(pool):
+                row = {"account_id": account, "type": "demo_request", "strength": 5,
+                       "occurred_at": "2026-03-02T10:00:00Z", "signal_id": f"bench-raise-{i}"}
+                t0 = time.perf_counter()
+                answer = c.post("/api/webhooks/signals", json=[row], headers=hook_headers)
+                latencies.append(time.perf_counter() - t0)
+                assert answer.status_code == 200, answer.text
+            result["hand_raise"] = _stats(latencies, time.perf_counter() - start)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    if args.json:
+        print(json.dumps(result))
+    else:
+        for key, value in result.items():
+            print(f"{key:14} {value}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
