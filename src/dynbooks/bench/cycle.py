@@ -4,7 +4,8 @@
 :mod:`dynbooks.bench.world` — 5,000,000 accounts by default — copies it, and measures ONE committed
 ``run_cycle`` on SQLite and on PostgreSQL, then the six reports on the database the cycle left. Beside
 it, at 100,000 accounts, the naive cycle (:mod:`dynbooks.bench.naive`) and the real one on the same
-world. ``import`` imports a 1,000,000-row accounts CSV (``dynbooks generate``) into an empty database.
+world. Each report runs in its own process, stopped after ``--report-timeout`` seconds (60: the target is 2).
+``import`` imports a 1,000,000-row accounts CSV (``dynbooks generate``) into an empty database.
 
 Every measured step runs in a fresh subprocess (``--child``), so its peak RSS (``ru_maxrss``) is its own;
 the clock covers the call alone (imports, engine and configuration are made before it). Each figure is
@@ -92,24 +93,29 @@ def _child(kind: str, url: str, extra: list[str]) -> dict[str, Any]:
         summary = import_file(ctx, "accounts", folder / "accounts.csv")
         out["seconds"] = time.perf_counter() - t
         out["inserted"] = summary.get("inserted")
-    elif kind == "reports":
+    elif kind == "report":
         from dynbooks.reports import REPORTS, ReportFilters
 
-        for name, report in REPORTS.items():
-            with engine.connect() as conn:
-                t = time.perf_counter()
-                report(conn, config, now, ReportFilters())
-                out[name] = round(time.perf_counter() - t, 3)
+        with engine.connect() as conn:
+            t = time.perf_counter()
+            REPORTS[extra[0]](conn, config, now, ReportFilters())
+            out["seconds"] = time.perf_counter() - t
     out["peak_rss_mb"] = _peak_mb()
     return out
 
 
-def _spawn(kind: str, url: str, *extra: str) -> dict[str, Any]:
+def _spawn(kind: str, url: str, *extra: str, timeout: float | None = None) -> dict[str, Any]:
     cmd = [sys.executable, "-m", "dynbooks.bench", "cycle", "--child", kind, url, *extra]
-    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    try:
+        done = subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        build._log(f"{kind} {' '.join(extra)} on {url}: stopped after {timeout} s")
+        return {"timed_out_after_s": timeout}
     if done.returncode != 0:
         raise RuntimeError(f"{kind} on {url} failed:\n{done.stderr[-4000:]}")
-    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+    out = dict(json.loads(done.stdout.strip().splitlines()[-1]))
+    build._log(f"{kind} {' '.join(extra)} on {url}: {out}")  # partial figures survive an interrupted run
+    return out
 
 
 def _figures(raw: dict[str, Any], rows: int, f: float) -> dict[str, Any]:
@@ -122,11 +128,18 @@ def _moved(raw: dict[str, Any]) -> int:
     return int(raw.get("released", 0)) + int(raw.get("retrieved", 0)) + int(raw.get("distributed", 0))
 
 
-def _cycle_on(url: str, f: float, reports: bool) -> dict[str, Any]:
+def _cycle_on(url: str, f: float, reports: float | None) -> dict[str, Any]:
+    """The cycle's figures; with ``reports`` (a time-out in seconds), each report's, on what it left."""
     raw = _spawn("cycle", url)
     out = _figures(raw, _moved(raw), f)
     if reports:
-        out["reports_s"] = _spawn("reports", url)
+        from dynbooks.reports import REPORTS
+
+        out["reports"] = {}
+        for name in REPORTS:
+            raw = _spawn("report", url, name, timeout=reports)
+            out["reports"][name] = raw if "seconds" not in raw else {
+                "seconds": round(raw["seconds"], 3), "peak_rss_mb": raw["peak_rss_mb"]}
     return out
 
 
@@ -177,13 +190,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         return out
 
     only = set(args.only.split(","))
+    reports = args.report_timeout if "reports" in only else None
     out["accounts"] = args.accounts
     if "cycle" in only:
         out["sqlite"] = _cycle_on(build.sqlite_copy(build.sqlite_world(args.accounts, args.seed), "cycle"), f,
-                                  "reports" in only)
+                                  reports)
         if pg:
             url = build.pg_copy(pg, build.pg_world(pg, args.accounts, args.seed), "cycle")
-            out["postgresql"] = _cycle_on(url, floor(), "reports" in only)
+            out["postgresql"] = _cycle_on(url, floor(), reports)
             build.drop_pg(pg, url.rsplit("/", 1)[1])
     if "naive" in only:
         world = build.sqlite_world(args.naive_accounts, args.seed)
@@ -209,6 +223,7 @@ def main(argv: list[str] | None = None, name: str = "cycle") -> int:
     parser.add_argument("--db", default=PG_DEFAULT, help="PostgreSQL server (databases are created on it)")
     parser.add_argument("--no-postgres", action="store_true")
     parser.add_argument("--only", default="cycle,reports,naive", help="for `cycle`: a subset of cycle,reports,naive")
+    parser.add_argument("--report-timeout", type=float, default=60.0, help="seconds before a report is stopped")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     args.name = name
