@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from dynbooks.domain.dealing import balance, deal_buckets, pick_numbers
+from dynbooks.domain.dealing import balance, deal_buckets
 from dynbooks.domain.selection import pool_order, priority_key, select
 
 __all__ = ["AllocationProblem", "Bucket", "Plan", "allocate", "pool_order"]
@@ -155,9 +155,7 @@ def _deal(
     # Accounts arrive sorted by bucket, in pool order inside a bucket.
     nb = capacity.shape[1]
     snake, t = deal_buckets(buckets, value, capacity, rep_position)
-    rep = balance(buckets, value, snake, capacity, rep_position)
-    if (rep != snake).any():
-        t = pick_numbers(buckets, rep, m)
+    rep, t = balance(buckets, value, snake, t, capacity, rep_position)
     counts = np.bincount(buckets, minlength=nb)
     starts = np.cumsum(counts) - counts
     rank = np.arange(1, accounts.size + 1, dtype=np.int64) - starts[buckets]

@@ -36,7 +36,7 @@ import numpy.typing as npt
 
 from dynbooks.domain.selection import argsort_int
 
-__all__ = ["balance", "deal", "deal_buckets", "pick_numbers", "pick_sequence"]
+__all__ = ["balance", "deal", "deal_buckets", "pick_sequence"]
 
 IntArray = npt.NDArray[np.int64]
 
@@ -230,8 +230,8 @@ def _wef1_buckets(bucket: IntArray, value: IntArray, rep: IntArray, capacity: In
 
 
 def balance(
-    bucket: IntArray, value: IntArray, rep: IntArray, capacity: IntArray, base_position: IntArray
-) -> IntArray:
+    bucket: IntArray, value: IntArray, rep: IntArray, t: IntArray, capacity: IntArray, base_position: IntArray
+) -> tuple[IntArray, IntArray]:
     """Even out the reps' mean values inside each bucket by swapping accounts; returns the new ``rep``.
 
     Rows are sorted by bucket, values non-increasing inside a bucket (pool order). Each round, inside
@@ -242,14 +242,17 @@ def balance(
     when every rep's mean is within :data:`BALANCE_TOLERANCE` of its bucket's mean (or after
     :data:`BALANCE_ROUNDS`). Counts never change; a bucket whose balanced deal is not weighted-EF1 keeps
     its input deal. Deterministic: only pool order, values and base positions decide.
+
+    Returns ``(rep, t)``: ``t`` is recomputed (the account's place among the rep's accounts of the bucket,
+    in pool order) for the reps whose accounts changed.
     """
     m, nb = capacity.shape
     if rep.size == 0 or m < 2:
-        return rep
+        return rep, t
     vmin, vmax = int(value.min()), int(value.max())
     span = vmax - vmin + 1
     if span * (m * nb + 1) >= 1 << 62:  # pragma: no cover - values too wide to pack; keep the deal
-        return rep
+        return rep, t
     out = rep.copy()
     counts = np.bincount(bucket, minlength=nb)
     vf = value.astype(np.float64)
@@ -258,9 +261,6 @@ def balance(
     # The rows of every (bucket, rep) as one list each (CSR); a swap exchanges one row between two lists,
     # so list sizes never change and a round only touches the rows of the reps it pairs.
     pid = bucket * m + out
-    members = argsort_int(pid)
-    slot = np.empty_like(members)
-    slot[members] = np.arange(members.size)
     n_all = np.bincount(pid, minlength=m * nb)
     live = np.flatnonzero(n_all)
     n_p = n_all[live].astype(np.float64)
@@ -268,6 +268,12 @@ def balance(
     s_p = np.bincount(pid, weights=vf, minlength=m * nb)[live]
     pb, pr = live // m, live % m
     scale = n_p * np.maximum(bucket_mean[pb], 1e-300)
+    if not (np.abs(s_p - n_p * bucket_mean[pb]) > BALANCE_TOLERANCE * scale).any():
+        return rep, t  # already balanced: no list to build
+    members = argsort_int(pid)
+    slot = np.empty_like(members)
+    slot[members] = np.arange(members.size)
+    touched = np.zeros(live.size, dtype=bool)
 
     def rows_of(pairs: IntArray) -> tuple[IntArray, IntArray]:
         length = n_all[live[pairs]]
@@ -329,30 +335,34 @@ def balance(
         delta = vf[a_rows] - vf[b_rows]
         s_p[gp] -= delta
         s_p[hp] += delta
+        touched[gp] = touched[hp] = True
         out[a_rows], out[b_rows] = pr[hp], pr[gp]
         sa, sb = slot[a_rows], slot[b_rows]
         members[sa], members[sb] = b_rows, a_rows
         slot[a_rows], slot[b_rows] = sb, sa
-    changed = np.flatnonzero(np.bincount(bucket, weights=(out != rep), minlength=nb) > 0)
-    if changed.size:
-        bad = changed[~_wef1_buckets(bucket, value, out, capacity)[changed]]
-        if bad.size:
-            revert = np.isin(bucket, bad)
-            out[revert] = rep[revert]
-    return out
-
-
-def pick_numbers(bucket: IntArray, rep: IntArray, m: int) -> IntArray:
-    """For every row: how many earlier rows (pool order) of the same bucket went to the same rep (0-based)."""
-
-    if rep.size == 0:
-        return np.zeros(0, dtype=np.int64)
-    pid = bucket * m + rep
-    order = argsort_int(pid)
-    sorted_pid = pid[order]
-    new = np.ones(order.size, dtype=bool)
-    new[1:] = sorted_pid[1:] != sorted_pid[:-1]
-    group_start = np.maximum.accumulate(np.where(new, np.arange(order.size), 0))
-    t = np.empty(order.size, dtype=np.int64)
-    t[order] = np.arange(order.size) - group_start
-    return t
+    if not touched.any():
+        return rep, t
+    # Weighted-EF1 per bucket on the lists (each rep's best = the max of its list); revert failing buckets.
+    listed = value[members].astype(np.float64)
+    cap = capacity[pr, pb].astype(np.float64)
+    own = s_p / cap
+    envy = (s_p - np.maximum.reduceat(listed, first)) / cap
+    low = np.full(nb, np.inf)
+    high = np.full(nb, -np.inf)
+    np.minimum.at(low, pb, own)
+    np.maximum.at(high, pb, envy)
+    bad = np.flatnonzero(low < high * (1 - 1e-12) - 1e-9)
+    new_t = t.copy()
+    # Reps whose list changed: t is the place of each row in the (re-sorted) list.
+    redo = np.flatnonzero(touched & ~np.isin(pb, bad))
+    if redo.size:
+        length = n_all[live[redo]]
+        offsets = np.repeat(first[redo] - (np.cumsum(length) - length), length) + np.arange(length.sum())
+        group = np.repeat(np.arange(redo.size), length)
+        rows = members[offsets]
+        rows = rows[argsort_int(rows, group, redo.size)]
+        new_t[rows] = np.arange(rows.size) - np.repeat(np.cumsum(length) - length, length)
+    if bad.size:
+        revert = np.isin(bucket, bad)
+        out[revert] = rep[revert]
+    return out, new_t

@@ -89,40 +89,40 @@ def _order(
         return idx.copy()
     if rows:
         perm = np.lexsort((*reversed(rows), neg) if group is None else (*reversed(rows), neg, group))
+        out = idx[perm]
+        sorted_neg = neg[perm]
+        same = sorted_neg[1:] == sorted_neg[:-1]
+        if group is not None:
+            sorted_group = group[perm]
+            same &= sorted_group[1:] == sorted_group[:-1]
+        for row in rows:
+            sorted_row = row[perm]
+            same &= sorted_row[1:] == sorted_row[:-1]
+        tied = np.flatnonzero(same)
     else:
-        perm = argsort_int(neg, group, groups)
-    out = idx[perm]
-    sorted_neg = neg[perm]
-    tied = sorted_neg[1:] == sorted_neg[:-1]
-    if group is not None:
-        sorted_group = group[perm]
-        tied &= sorted_group[1:] == sorted_group[:-1]
-    for row in rows:
-        sorted_row = row[perm]
-        tied &= sorted_row[1:] == sorted_row[:-1]
-    if not tied.any():
+        perm, high = _argsort_int_keys(neg, group, groups)
+        out = idx[perm]
+        tied = np.flatnonzero(high[1:] == high[:-1])
+    if tied.size == 0:
         return out
-    # Runs of equal numeric keys: sort each run by account id, leaving the rest in place.
-    starts = np.flatnonzero(np.diff(np.concatenate(([0], tied.astype(np.int8), [0]))) == 1)
-    ends = np.flatnonzero(np.diff(np.concatenate(([0], tied.astype(np.int8), [0]))) == -1) + 1
-    lengths = ends - starts
+    # Runs of equal numeric keys (positions i and i + 1 equal for i in `tied`, a short list): sort each
+    # run by account id, leaving the rest in place.
+    new_run = np.ones(tied.size, dtype=bool)
+    new_run[1:] = tied[1:] != tied[:-1] + 1
+    run = np.cumsum(new_run) - 1
+    starts = tied[new_run]
+    lengths = np.bincount(run) + 1
     members = np.repeat(starts, lengths) + (np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths))
-    run = np.repeat(np.arange(starts.size), lengths)
+    run_of = np.repeat(np.arange(starts.size), lengths)
     ids = np.asarray(account_ids[out[members]]).astype(str)
-    out[members] = out[members][np.lexsort((ids, run))]
+    out[members] = out[members][np.lexsort((ids, run_of))]
     return out
 
 
-def argsort_int(values: IntArray, group: IntArray | None = None, groups: int = 1) -> IntArray:
-    """A permutation sorting int64 ``values`` ascending (by ``group`` first when given), ties by position.
-
-    When (group, value, position) fit in 63 bits together they are packed into one int64 and sorted
-    with ``np.sort``, which is 2-3x faster than ``np.argsort`` (SIMD sort, no index array to carry);
-    otherwise a stable ``np.lexsort``. Same result either way.
-    """
+def _argsort_int_keys(values: IntArray, group: IntArray | None, groups: int) -> tuple[IntArray, IntArray]:
+    """:func:`argsort_int` and, for each sorted position, a number equal between positions iff their
+    (group, value) are equal."""
     n = values.size
-    if n == 0:
-        return np.zeros(0, dtype=np.int64)
     lo, hi = int(values.min()), int(values.max())
     span = hi - lo + 1
     bits = max(int(n - 1).bit_length(), 1)
@@ -133,9 +133,30 @@ def argsort_int(values: IntArray, group: IntArray | None = None, groups: int = 1
         packed <<= bits
         packed |= np.arange(n, dtype=np.int64)
         packed.sort()
+        high = packed >> bits
         packed &= (1 << bits) - 1
-        return packed
-    return np.lexsort((values,) if group is None else (values, group)).astype(np.int64)
+        return packed, high
+    perm = np.lexsort((values,) if group is None else (values, group)).astype(np.int64)
+    if group is None:
+        return perm, values[perm]
+    # (group, value) pairs as one number: ranks of the distinct pairs in sorted order.
+    sv, sg = values[perm], group[perm]
+    step = np.ones(n, dtype=np.int64)
+    step[0] = 0
+    step[1:] = (sv[1:] != sv[:-1]) | (sg[1:] != sg[:-1])
+    return perm, np.cumsum(step)
+
+
+def argsort_int(values: IntArray, group: IntArray | None = None, groups: int = 1) -> IntArray:
+    """A permutation sorting int64 ``values`` ascending (by ``group`` first when given), ties by position.
+
+    When (group, value, position) fit in 63 bits together they are packed into one int64 and sorted
+    with ``np.sort``, which is 2-3x faster than ``np.argsort`` (SIMD sort, no index array to carry);
+    otherwise a stable ``np.lexsort``. Same result either way.
+    """
+    if values.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    return _argsort_int_keys(values, group, groups)[0]
 
 
 def pool_order(priority: npt.ArrayLike, tiebreak: npt.ArrayLike, account_ids: npt.ArrayLike) -> IntArray:
@@ -290,19 +311,22 @@ def _select_disjoint(
     code: npt.NDArray[np.uint16],
     present: IntArray,
     bucket_cap: IntArray,
+    counts: IntArray | None = None,
 ) -> tuple[IntArray, IntArray] | None:
     """Disjoint rules: every bucket's best ``capacity`` accounts, without touching most of the pool twice.
 
-    A threshold on the raw priority per bucket, read off a strided sample with a safety margin, keeps a
-    superset of each bucket's best accounts; keys are computed and the exact best ``capacity`` chosen on
-    that superset only. The result is exact or ``None``: it is kept only when, in every bucket, the
-    superset holds at least ``capacity`` accounts and the last one taken has a fixed-point key above
-    that of the threshold, so no account left out could have tied with or beaten it. (The sample and
+    A cut on the raw priority per bucket is read off a strided sample with a safety margin; the lowest
+    cut keeps a superset of every bucket's best accounts. Keys are computed on that superset only, it is
+    sorted once by (bucket, pool order) and each bucket takes its first ``capacity``. The result is exact
+    or ``None``: it is kept only when, in every bucket, the superset holds at least ``capacity`` accounts
+    and the last one taken has a fixed-point key above that of the cut, so no account left out could have
+    tied with or beaten it. (The sample and
     the superset depend on row order; the result does not.)
     """
     n = code.size
     nb = bucket_cap.size
-    counts = np.bincount(code, minlength=1 << nb)
+    if counts is None:
+        counts = np.bincount(code, minlength=1 << nb)
     step = max(1, n // 65536)
     sample_p, sample_code = priority[::step], code[::step]
     threshold = np.full(1 << nb, np.inf)  # code 0 and buckets without capacity take nothing
@@ -326,47 +350,40 @@ def _select_disjoint(
     floor = threshold[present].min()
     if not np.isfinite(floor):
         return None  # some bucket needs everything of its type: the general path is as fast
-    sup = np.flatnonzero(priority >= floor)
-    sup_code = code[sup]
-    sup_p = priority[sup]
-    keep = sup_p >= threshold[sup_code]
-    sup, sup_code, sup_p = sup[keep], sup_code[keep], sup_p[keep]
-    key = priority_key(sup_p)
-    by_code = np.argsort(sup_code, kind="stable")
-    bounds = np.concatenate(([0], np.cumsum(np.bincount(sup_code, minlength=1 << nb))))
-    taken_parts: list[IntArray] = []
-    bucket_parts: list[int] = []
+    bucket_of = np.full(1 << nb, -1, dtype=np.int64)
     for c in present.tolist():
-        cap = int(cap_of[c])
-        if c == 0 or cap == 0:
+        if c and cap_of[c] > 0:
+            bucket_of[c] = c.bit_length() - 1
+    sup = np.flatnonzero(priority >= floor)
+    sup_bucket = bucket_of[code[sup]]
+    keep = sup_bucket >= 0
+    sup, sup_bucket = sup[keep], sup_bucket[keep]
+    # One sort of the superset by (bucket, pool order); each bucket then takes its first `capacity`.
+    key = priority_key(priority[sup])
+    ordered = _order(sup, -key, [tiebreak[r, sup] for r in range(tiebreak.shape[0])], account_ids, sup_bucket, nb)
+    in_bucket = np.bincount(sup_bucket, minlength=nb)
+    start = np.cumsum(in_bucket) - in_bucket
+    parts: list[IntArray] = []
+    taken_buckets: list[int] = []
+    for c in present.tolist():
+        b = int(bucket_of[c])
+        if b < 0:
             continue
-        local = by_code[bounds[c] : bounds[c + 1]]
-        if np.isfinite(threshold[c]):
-            if local.size < cap:
-                return None
-            sub = key[local]
-            kth = np.partition(sub, local.size - cap)[local.size - cap]
-            if kth <= priority_key(np.array([threshold[c]]))[0]:
-                return None
-            above = local[sub > kth]
-            if above.size < cap:
-                at = local[sub == kth]
-                tied = _order(sup[at], -key[at], [tiebreak[r, sup[at]] for r in range(tiebreak.shape[0])],
-                              account_ids)
-                local = np.concatenate((above, np.searchsorted(sup, tied[: cap - above.size])))
-            else:
-                local = above
-        taken_parts.append(local)
-        bucket_parts.append(c.bit_length() - 1)
-    if not taken_parts:
+        cap = int(cap_of[c])
+        if cap > in_bucket[b]:
+            return None  # the margin was not enough: fewer candidates than slots
+        last = ordered[start[b] + cap - 1]
+        if priority_key(priority[last : last + 1])[0] <= priority_key(np.array([floor]))[0]:
+            return None  # an account below the cut could tie with the last one taken
+        parts.append(ordered[start[b] : start[b] + cap])
+        taken_buckets.append(b)
+    if not parts:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty
-    local = np.concatenate(taken_parts)
-    sizes = np.array([part.size for part in taken_parts])
-    bucket = np.repeat(np.array(bucket_parts, dtype=np.int64), sizes)
-    ordered = _order(sup[local], -key[local], [tiebreak[r, sup[local]] for r in range(tiebreak.shape[0])],
-                     account_ids, bucket, nb)
-    return ordered, np.sort(bucket)
+    # Codes 1, 2, 4, ... ascend with their bucket, so the parts are already in bucket order.
+    accounts = np.concatenate(parts)
+    buckets = np.repeat(np.array(taken_buckets, dtype=np.int64), [part.size for part in parts])
+    return accounts, buckets
 
 
 def select(
@@ -390,9 +407,10 @@ def select(
         return empty, empty
     if nb <= 16:
         code = eligibility_codes(eligible).astype(np.uint16)
-        present = np.flatnonzero(np.bincount(code, minlength=1 << nb))
+        code_counts = np.bincount(code, minlength=1 << nb)
+        present = np.flatnonzero(code_counts)
         if all(int(c).bit_count() <= 1 for c in present):
-            fast = _select_disjoint(priority, tiebreak, account_ids, code, present, bucket_cap)
+            fast = _select_disjoint(priority, tiebreak, account_ids, code, present, bucket_cap, code_counts)
             if fast is not None:
                 return fast
     key = priority_key(priority)
