@@ -253,20 +253,18 @@ def balance(
     span = vmax - vmin + 1
     if span * (m * nb + 1) >= 1 << 62:  # pragma: no cover - values too wide to pack; keep the deal
         return rep, t
-    out = rep.copy()
-    counts = np.bincount(bucket, minlength=nb)
-    vf = value.astype(np.float64)
-    bucket_mean = np.bincount(bucket, weights=vf, minlength=nb) / np.maximum(counts, 1)
     position = np.asarray(base_position, dtype=np.int64)
     # The rows of every (bucket, rep) as one list each (CSR); a swap exchanges one row between two lists,
     # so list sizes never change and a round only touches the rows of the reps it pairs.
-    pid = bucket * m + out
+    pid = bucket * m
+    pid += rep
     n_all = np.bincount(pid, minlength=m * nb)
     live = np.flatnonzero(n_all)
     n_p = n_all[live].astype(np.float64)
     first = (np.cumsum(n_all) - n_all)[live]
-    s_p = np.bincount(pid, weights=vf, minlength=m * nb)[live]
+    s_p = np.bincount(pid, weights=value, minlength=m * nb)[live]
     pb, pr = live // m, live % m
+    bucket_mean = np.bincount(pb, weights=s_p, minlength=nb) / np.maximum(np.bincount(pb, weights=n_p, minlength=nb), 1)
     scale = n_p * np.maximum(bucket_mean[pb], 1e-300)
     if not (np.abs(s_p - n_p * bucket_mean[pb]) > BALANCE_TOLERANCE * scale).any():
         return rep, t  # already balanced: no list to build
@@ -274,6 +272,8 @@ def balance(
     slot = np.empty_like(members)
     slot[members] = np.arange(members.size)
     touched = np.zeros(live.size, dtype=bool)
+    out = rep.copy()
+    swapped: list[IntArray] = []
 
     def rows_of(pairs: IntArray) -> tuple[IntArray, IntArray]:
         length = n_all[live[pairs]]
@@ -316,7 +316,7 @@ def balance(
         for cand in (hi - 1, hi):
             c = np.clip(cand, 0, rows_h.size - 1)
             inside = (cand >= 0) & (cand < rows_h.size) & (kh[c] == kg)
-            delta = vf[rows_g] - vf[rows_h[c]]
+            delta = (value[rows_g] - value[rows_h[c]]).astype(np.float64)
             gk, hk = g[kg], h[kg]
             after = np.maximum(np.abs(signed[gk] - delta / scale[gk]), np.abs(signed[hk] + delta / scale[hk]))
             err = np.where(inside & (delta > 0), after, np.inf)
@@ -332,7 +332,8 @@ def balance(
             break
         a_rows, b_rows = rows_g[chosen], best_row[chosen]
         gp, hp = g[kg[chosen]], h[kg[chosen]]
-        delta = vf[a_rows] - vf[b_rows]
+        delta = (value[a_rows] - value[b_rows]).astype(np.float64)
+        swapped += [a_rows, b_rows]
         s_p[gp] -= delta
         s_p[hp] += delta
         touched[gp] = touched[hp] = True
@@ -343,10 +344,15 @@ def balance(
     if not touched.any():
         return rep, t
     # Weighted-EF1 per bucket on the lists (each rep's best = the max of its list); revert failing buckets.
-    listed = value[members].astype(np.float64)
+    # Untouched lists are still sorted by row (pool order): their best is their first row.
+    best = value[members[first]].astype(np.float64)
+    redo = np.flatnonzero(touched)
+    length = n_all[live[redo]]
+    offsets = np.repeat(first[redo] - (np.cumsum(length) - length), length) + np.arange(length.sum())
+    best[redo] = np.maximum.reduceat(value[members[offsets]], np.cumsum(length) - length)
     cap = capacity[pr, pb].astype(np.float64)
     own = s_p / cap
-    envy = (s_p - np.maximum.reduceat(listed, first)) / cap
+    envy = (s_p - best) / cap
     low = np.full(nb, np.inf)
     high = np.full(nb, -np.inf)
     np.minimum.at(low, pb, own)
@@ -363,6 +369,7 @@ def balance(
         rows = rows[argsort_int(rows, group, redo.size)]
         new_t[rows] = np.arange(rows.size) - np.repeat(np.cumsum(length) - length, length)
     if bad.size:
-        revert = np.isin(bucket, bad)
-        out[revert] = rep[revert]
+        moved = np.concatenate(swapped)
+        moved = moved[np.isin(bucket[moved], bad)]
+        out[moved] = rep[moved]
     return out, new_t
