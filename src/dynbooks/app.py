@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dynbooks import __version__
 from dynbooks.api.deps import AppState
+from dynbooks.api.more_routes import router as more_router
 from dynbooks.api.routes import public, router
 from dynbooks.config import find_config, load_config
 from dynbooks.domain.errors import DynbooksError
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None, *, schedule: bool = False) -> F
     app.state.dynbooks = AppState(settings=settings, engine=engine, config=config)
     app.include_router(public)
     app.include_router(router)
+    app.include_router(more_router)
     from dynbooks.web import mount
 
     mount(app)

@@ -224,3 +224,29 @@ def test_signed_webhooks_need_a_good_signature_within_the_window(db_url: str, tm
         assert post(_sign("wrong" * 8, body, now)).status_code == 401
         assert post(_sign("s" * 40, body, now - 3600)).status_code == 401
         assert post(_sign("s" * 40, body, now)).status_code == 200
+
+
+def test_the_other_cli_operations_answer_over_http_with_the_same_visibility(client: TestClient, org: Org) -> None:
+    account = mine(org, "S1")[0]
+    assert client.get(f"/api/accounts/{account}/history", headers=auth(org, "rep")).json()[0]["type"] == "distributed"
+    why = client.get(f"/api/accounts/{account}/explain", headers=auth(org, "rep")).json()
+    assert why["roles"][0]["state"] == "owned"
+    assert client.get(f"/api/accounts/{account}/history", headers=auth(org, "other_rep")).status_code == 404
+    report = client.get("/api/reports/balance", headers=auth(org, "manager")).json()
+    assert {r["rep_id"] for r in report["rows"]} == {"S1", "S2"}  # narrowed to the manager's team
+    assert client.get("/api/reports/balance", headers=auth(org, "rep")).status_code == 403
+    assert client.get("/api/pool", headers=auth(org, "manager")).status_code == 403
+    assert client.get("/api/pool?role=sdr", headers=auth(org, "admin")).json()["roles"][0]["ready"] == 3
+    admin_h = auth(org, "admin")
+    assert client.post(f"/api/accounts/{account}/hold", headers=admin_h).json()["state"] == "held"
+    assert client.post(f"/api/accounts/{account}/hold", headers=admin_h).status_code == 409
+    assert client.post(f"/api/accounts/{account}/release", headers=admin_h).json()["state"] == "pool"
+    client.post(f"/api/accounts/{mine(org, 'S2')[0]}/return", json={"reason": "bad_data"}, headers=admin_h)
+    queue = client.get("/api/review", headers=admin_h).json()
+    assert len(queue) == 1
+    flagged = queue[0]["account_id"]
+    fixed = client.post(f"/api/review/{flagged}/fix", json={"set": {"domain": "acme.example"}}, headers=admin_h)
+    assert fixed.json()["fixed"] == {"domain": "acme.example"}
+    assert client.post(f"/api/review/{flagged}/fix", json={"set": {"status": "x"}}, headers=admin_h).status_code == 422
+    assert client.post(f"/api/review/{flagged}/reintroduce", json={}, headers=admin_h).json()["state"] == "pool"
+    assert client.post(f"/api/review/{flagged}/retire", headers=auth(org, "manager")).status_code == 403

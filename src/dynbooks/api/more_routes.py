@@ -1,0 +1,137 @@
+"""The rest of the CLI's operations over HTTP: explain, history, pool, reports, the review queue, holds.
+
+Reads follow the visibility rules of :mod:`dynbooks.services.access` (404 for what a user may not see);
+RevOps operations (pool, review, hold/release, reactivate) are for admins (403 for others).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from dynbooks.api.deps import Ctx, require_scope
+from dynbooks.api.routes import ERRORS
+from dynbooks.api.schemas import ErrorPublic
+from dynbooks.domain.errors import InvalidInput
+from dynbooks.reports import REPORTS, ReportFilters
+from dynbooks.services import admin
+from dynbooks.services.access import check_account
+from dynbooks.services.auth import User
+from dynbooks.services.reads import explain, history, pool
+from dynbooks.services.reporting import run_report
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api", responses=ERRORS | {
+    403: {"description": "Not allowed for this role or token"},
+    409: {"model": ErrorPublic, "description": "Refused by a rule"},
+    422: {"model": ErrorPublic, "description": "Invalid input"},
+})
+
+
+Reader = Annotated[User, Depends(require_scope("read"))]
+
+
+def _admin_writer(user: Annotated[User, Depends(require_scope("write"))]) -> User:
+    if not user.is_admin:
+        raise HTTPException(403, "this is for admins")
+    return user
+
+
+
+AdminWriter = Annotated[User, Depends(_admin_writer)]
+Json = dict[str, Any]
+IsoDate = Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}-\d{2}$", description="YYYY-MM-DD")]
+
+
+class ReintroduceRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    role: str | None = Field(None, max_length=32)
+
+
+class FixRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    set: dict[str, str] = Field(description="FIELD: VALUE, as `review fix --set FIELD=VALUE` (empty clears)",
+                                min_length=1)
+
+
+@router.get("/accounts/{account_id}/explain", tags=["accounts"])
+def get_explain(account_id: str, ctx: Ctx, user: Reader) -> Json:
+    """Why the account is where it is, per role (as ``dynbooks explain``)."""
+    check_account(ctx, user, account_id)
+    return explain(ctx, account_id)
+
+
+@router.get("/accounts/{account_id}/history", tags=["accounts"])
+def get_history(account_id: str, ctx: Ctx, user: Reader) -> list[Json]:
+    """Every event of the account in order (as ``dynbooks history --json``)."""
+    check_account(ctx, user, account_id)
+    return history(ctx, account_id)
+
+
+@router.get("/pool", tags=["revops"])
+def get_pool(ctx: Ctx, user: Reader, role: str | None = None,
+             limit: Annotated[int, Query(ge=1, le=1000)] = 50) -> Json:
+    """The ready pool per role and its best accounts (as ``dynbooks pool``); admins only."""
+    if not user.is_admin:
+        raise HTTPException(403, "the pool is for admins")
+    return pool(ctx, role, limit)
+
+
+@router.get("/reports/{name}", tags=["reports"])
+def get_report(name: Literal["balance", "returns", "coverage", "audit", "productivity", "flow"], ctx: Ctx,
+               user: Reader, rule: str | None = None, team: str | None = None, rep: str | None = None,
+               since: IsoDate = None, until: IsoDate = None, by: Literal["week", "month"] = "week") -> Json:
+    """A report (as ``dynbooks report NAME --json``). A manager's reports are narrowed to their team; reps
+    have none."""
+    if user.role == "rep":
+        raise HTTPException(403, "reports are for managers and admins")
+    if user.role == "manager":
+        team = user.team
+    assert name in REPORTS
+    try:
+        first, last = (None if d is None else date.fromisoformat(d) for d in (since, until))
+    except ValueError as exc:
+        raise InvalidInput(f"since/until: {exc}") from None
+    return run_report(ctx, name, ReportFilters(rule=rule, team=team, rep=rep, since=first, until=last,
+                                               by=by)).to_json()
+
+
+@router.get("/review", tags=["revops"])
+def get_review(ctx: Ctx, user: AdminWriter) -> list[Json]:
+    """The review queue (as ``dynbooks review list --json``)."""
+    return admin.review_list(ctx)
+
+
+@router.post("/review/{account_id}/reintroduce", tags=["revops"])
+def post_reintroduce(account_id: str, body: ReintroduceRequest, ctx: Ctx, user: AdminWriter) -> Json:
+    return admin.reintroduce(ctx, account_id, body.role)
+
+
+@router.post("/review/{account_id}/retire", tags=["revops"])
+def post_retire(account_id: str, ctx: Ctx, user: AdminWriter) -> Json:
+    return admin.retire(ctx, account_id)
+
+
+@router.post("/review/{account_id}/fix", tags=["revops"])
+def post_fix(account_id: str, body: FixRequest, ctx: Ctx, user: AdminWriter) -> Json:
+    return admin.fix(ctx, account_id, [f"{k}={v}" for k, v in body.set.items()])
+
+
+@router.post("/accounts/{account_id}/hold", tags=["revops"])
+def post_hold(account_id: str, ctx: Ctx, user: AdminWriter) -> Json:
+    """Park with the holding user: out of every book, never distributed or retrieved."""
+    return admin.hold(ctx, account_id)
+
+
+@router.post("/accounts/{account_id}/release", tags=["revops"])
+def post_release(account_id: str, ctx: Ctx, user: AdminWriter) -> Json:
+    return admin.release_hold(ctx, account_id)
+
+
+@router.post("/accounts/{account_id}/reactivate", tags=["revops"])
+def post_reactivate(account_id: str, ctx: Ctx, user: AdminWriter) -> Json:
+    return admin.reactivate(ctx, account_id)
