@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 from fastapi.testclient import TestClient
@@ -163,3 +164,36 @@ def test_an_import_shows_every_bad_row_and_imports_nothing_unless_told(app: Test
     assert skipped.status_code == 200 and 'id="import-result"' in skipped.text and "someday" in skipped.text
     sign_in(app, "rep")
     assert app.get("/admin/import").status_code == 404
+
+
+def test_an_admin_adds_and_deactivates_reps_and_the_books_follow(app: TestClient, org: Org) -> None:
+    sign_in(app, "admin")
+    page = app.get("/admin/reps")
+    assert page.status_code == 200 and "S3" in page.text
+    token = csrf_of(page.text)
+    added = app.post("/admin/reps", data={"csrf_token": token, "rep_id": "S4", "name": "Sol", "book_rule": "sdr",
+                                          "team": "west", "start_date": "2026-01-01"})
+    assert added.status_code == 303 and "3 accounts dealt" in unquote(added.headers["location"])
+    assert sorted(a for a, r in org.world.owners().items() if r == "S4") == ["C09", "C10", "C11"]
+    gone = app.post("/admin/reps", data={"csrf_token": token, "editing": "1", "rep_id": "S3", "name": "Sid",
+                                         "book_rule": "sdr", "start_date": "", "unavailable_until": ""})
+    assert gone.status_code == 303
+    assert "S3" not in org.world.owners().values()
+
+
+def test_the_rule_editor_names_a_bad_key_and_saves_only_a_valid_configuration(app: TestClient, org: Org) -> None:
+    sign_in(app, "admin")
+    page = app.get("/admin/rules")
+    assert page.status_code == 200 and "[[book_rule]]" in page.text
+    token = csrf_of(page.text)
+    original = Path(str(org.settings.config)).read_text()
+    bad = original.replace("retrieve_after_days = 30", "retreive_after_days = 30", 1)
+    refused = app.post("/admin/rules", data={"csrf_token": token, "toml": bad})
+    assert refused.status_code == 422 and "retreive_after_days" in refused.text and "unknown key" in refused.text
+    assert Path(str(org.settings.config)).read_text() == original
+    good = original.replace("target_size = 3", "target_size = 4", 1)
+    saved = app.post("/admin/rules", data={"csrf_token": token, "toml": good})
+    assert saved.status_code == 200 and 'id="rules-saved"' in saved.text
+    assert "target_size = 4" in Path(str(org.settings.config)).read_text()
+    preview = app.post("/admin/cycle/preview", data={"csrf_token": token}, headers={"HX-Request": "true"})
+    assert 'data-step="distributed">3<' in preview.text  # one more account for each of the three reps

@@ -340,3 +340,63 @@ async def import_upload(request: Request, state: State, user: WebUser) -> Respon
         folder.rmdir()
     status = 422 if result is None else 200
     return render(request, "import.html", status=status, kinds=KINDS, result=result, errors=errors, kind=kind)
+
+
+@router.get("/admin/reps")
+def reps_page(request: Request, ctx: WebCtx, user: WebUser, done: str | None = None) -> Response:
+    _admin_only(user)
+    from dynbooks.services.reps_admin import list_reps
+
+    return render(request, "reps.html", reps=list_reps(ctx), rules=list(ctx.config.rules), done=done)
+
+
+@router.post("/admin/reps")
+def reps_save(request: Request, ctx: WebCtx, user: WebUser, form: CsrfForm) -> Response:
+    """Add a rep, or change one (deactivate, start date for the ramp, unavailable until)."""
+    _admin_only(user)
+    from urllib.parse import quote
+
+    from dynbooks.services.reps_admin import EDITABLE_REP_COLUMNS, save_rep
+
+    values = {k: form[k].strip() for k in EDITABLE_REP_COLUMNS if k in form}
+    if "active_box" in form or form.get("editing") == "1":
+        values["active"] = "true" if form.get("active_box") == "on" else "false"
+    result = save_rep(ctx, values)
+    moved = f", {result['distributed']} accounts dealt" if result.get("distributed") else ""
+    return RedirectResponse(f"/admin/reps?done={quote(values.get('rep_id', ''))} saved{moved}.", status_code=303)
+
+
+@router.get("/admin/rules")
+def rules_page(request: Request, state: State, user: WebUser) -> Response:
+    _admin_only(user)
+    from dynbooks.config import find_config
+
+    path = find_config(state.settings.config)
+    return render(request, "rules.html", toml=path.read_text(encoding="utf-8") if path.is_file() else "",
+                  path=str(path), errors=None, saved=False)
+
+
+@router.post("/admin/rules")
+def rules_save(request: Request, state: State, user: WebUser, form: CsrfForm) -> Response:
+    """Validate the whole configuration first (every bad key named); only a valid one is saved and used."""
+    _admin_only(user)
+    import os
+    import tempfile
+
+    from dynbooks.config import find_config, load_config
+    from dynbooks.domain.errors import DynbooksError
+
+    path = find_config(state.settings.config)
+    toml = form.get("toml", "").replace("\r\n", "\n")
+    fd, name = tempfile.mkstemp(prefix=".dynbooks-", suffix=".toml", dir=str(path.parent))
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(toml)
+    try:
+        config = load_config(Path(name))
+    except DynbooksError as exc:
+        Path(name).unlink(missing_ok=True)
+        return render(request, "rules.html", status=422, toml=toml, path=str(path),
+                      errors=exc.details or [exc.message], saved=False)
+    os.replace(name, path)
+    state.config = config
+    return render(request, "rules.html", toml=toml, path=str(path), errors=None, saved=True)
