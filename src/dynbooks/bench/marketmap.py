@@ -3,7 +3,7 @@
 Builds a generated market with planted lookalikes (:mod:`dynbooks.marketmap.synthetic`: 3% closed-won
 references, 3% planted prospects of the same profile, three firmographic and two custom fields), then times
 each step of :func:`dynbooks.marketmap.model.build_map` as one call (features + embedding, scores, clusters,
-2-D layout) and the similar-accounts search for ``M`` accounts (default: the best-scored 100,000). Reports
+2-D layout) and the similar-accounts search for ``M`` accounts (default: the best-scored 10,000). Reports
 the seconds, the AUC of the planted lookalikes against the rest of the market, and the peak memory.
 The database round trip (reading and the bulk UPDATE of ``--write-back``) is not included.
 """
@@ -57,7 +57,7 @@ def run(accounts: int, similar: int, seed: int = 0) -> dict[str, Any]:
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m dynbooks.bench market-map")
     parser.add_argument("--accounts", type=int, default=1_000_000)
-    parser.add_argument("--similar", type=int, default=100_000, help="accounts whose 10 nearest are searched")
+    parser.add_argument("--similar", type=int, default=10_000, help="accounts whose 10 nearest are searched")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
