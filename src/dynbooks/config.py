@@ -90,4 +90,19 @@ min_priority = 0.0              # below this an account is not ready (hand-raise
 ramp = [0.5, 0.75, 1.0]         # capacity factor by month since the rep's start_date
 warn_days = 7                   # accounts this close to retrieval are flagged in the rep's book
 filter = {}                     # which accounts this rule's reps may hold (see SPEC §9 for operators)
+
+# `dynbooks serve` runs these on a cron expression (minute hour day month weekday):
+# [schedule]
+# cycle_cron = "0 6 * * 1-5"    # a cycle every weekday at 06:00; the database lock keeps one at a time
+# digest_cron = "30 6 * * 1-5"  # reps: new accounts and accounts about to be retrieved
+# summary_cron = "0 7 * * 1"    # managers: the team's week
+# timezone = "UTC"
+
+# [notifications]               # digests and summaries; the SMTP password is $DYNBOOKS_SMTP_PASSWORD
+# smtp_host = "smtp.example.com"
+# smtp_port = 587
+# smtp_starttls = true
+# smtp_from = "dynbooks@example.com"
+# slack_webhook_url = "https://hooks.slack.com/services/..."   # any Slack-compatible incoming webhook
+# app_url = "http://localhost:8000"
 '''

@@ -197,3 +197,14 @@ def test_the_rule_editor_names_a_bad_key_and_saves_only_a_valid_configuration(ap
     assert "target_size = 4" in Path(str(org.settings.config)).read_text()
     preview = app.post("/admin/cycle/preview", data={"csrf_token": token}, headers={"HX-Request": "true"})
     assert 'data-step="distributed">3<' in preview.text  # one more account for each of the three reps
+
+
+def test_five_failed_sign_ins_for_an_email_hold_it_back_for_a_while(app: TestClient) -> None:
+    token = csrf_of(app.get("/login").text)
+    for _ in range(5):
+        assert app.post("/login", data={"email": USERS["rep"][0], "password": "guess guess",
+                                         "csrf_token": token}).status_code == 401
+    held = app.post("/login", data={"email": USERS["rep"][0], "password": PASSWORD, "csrf_token": token})
+    assert held.status_code == 429 and "Too many failed sign-ins" in held.text
+    other = app.post("/login", data={"email": USERS["manager"][0], "password": PASSWORD, "csrf_token": token})
+    assert other.status_code == 303

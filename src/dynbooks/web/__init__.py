@@ -14,8 +14,9 @@ __all__ = ["mount"]
 def mount(app: FastAPI) -> None:
     """Add the pages, the static files and the redirect to the login page to ``app``."""
     from dynbooks.web.pages import router
-    from dynbooks.web.session import LoginRequired, login_url
+    from dynbooks.web.session import LoginRequired, LoginThrottle, login_url
 
+    app.state.login_throttle = LoginThrottle()
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
     app.include_router(router)
 

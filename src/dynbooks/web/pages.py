@@ -42,6 +42,7 @@ from dynbooks.store.schema import reps
 from dynbooks.web.session import (
     LOGIN_COOKIE,
     CsrfForm,
+    LoginThrottle,
     WebCtx,
     WebUser,
     csrf_matches,
@@ -98,11 +99,19 @@ async def login(request: Request, state: State) -> Response:
     next_url = _safe_next(str(form.get("next") or "/"))
     if not csrf_matches(str(form.get("csrf_token") or ""), request.cookies.get(LOGIN_COOKIE)):
         raise HTTPException(403, "the login form expired; reload the page and sign in again")
+    throttle: LoginThrottle = request.app.state.login_throttle
+    key, now = email.strip().lower(), state.clock().timestamp()
+    token = str(form.get("csrf_token"))
+    wait = throttle.wait_seconds(key, now)
+    if wait > 0:
+        return render(request, "login.html", status=429, login_csrf=token, next=next_url, email=email,
+                      error=f"Too many failed sign-ins for this e-mail: try again in {int(wait // 60) + 1} minutes.")
     user = authenticate(state.context("web"), email, password)
     if user is None:
-        token = str(form.get("csrf_token"))
+        throttle.failed(key, now)
         return render(request, "login.html", status=401, login_csrf=token, next=next_url,
                       error="Wrong e-mail or password.", email=email)
+    throttle.succeeded(key)
     response = RedirectResponse(next_url, status_code=303)
     start_session(request, response, state, user)
     return response

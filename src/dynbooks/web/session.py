@@ -21,7 +21,7 @@ from dynbooks.api.deps import AppState, State
 from dynbooks.services.auth import User, get_user
 from dynbooks.services.context import Context
 
-__all__ = ["COOKIE", "LOGIN_COOKIE", "CsrfForm", "LoginRequired", "WebCtx", "WebUser", "csrf_matches",
+__all__ = ["COOKIE", "LOGIN_COOKIE", "CsrfForm", "LoginRequired", "LoginThrottle", "WebCtx", "WebUser", "csrf_matches",
            "end_session", "start_session"]
 
 COOKIE = "dynbooks_session"
@@ -110,3 +110,31 @@ CsrfForm = Annotated[dict[str, str], Depends(_csrf_form)]
 
 def login_url(next_url: str) -> str:
     return "/login" + (f"?next={quote(next_url, safe='/')}" if next_url and next_url != "/" else "")
+
+
+class LoginThrottle:
+    """After ``limit`` failed sign-ins for one e-mail within ``window`` seconds, that e-mail is refused
+    until the oldest failure is ``window`` seconds old (per process: a brake on password guessing)."""
+
+    def __init__(self, limit: int = 5, window: float = 900.0) -> None:
+        self.limit, self.window = limit, window
+        self.failures: dict[str, list[float]] = {}
+
+    def _recent(self, email: str, now: float) -> list[float]:
+        recent = [t for t in self.failures.get(email, []) if now - t < self.window]
+        if recent:
+            self.failures[email] = recent
+        else:
+            self.failures.pop(email, None)
+        return recent
+
+    def wait_seconds(self, email: str, now: float) -> float:
+        recent = self._recent(email, now)
+        return 0.0 if len(recent) < self.limit else self.window - (now - recent[0])
+
+    def failed(self, email: str, now: float) -> None:
+        self._recent(email, now)
+        self.failures.setdefault(email, []).append(now)
+
+    def succeeded(self, email: str) -> None:
+        self.failures.pop(email, None)
