@@ -11,7 +11,9 @@
    per-(rep, bucket) transportation LP: on 200 random 12-account problems with 6 cooldown pairs, 1 plan
    fell short, mean gap 0.1%.
 3. Inside a bucket the selected accounts are dealt by a capacity-proportional snake
-   (:mod:`dynbooks.domain.dealing`), which is weighted-EF1 when there is no cooldown.
+   (:mod:`dynbooks.domain.dealing`), which is weighted-EF1 when there is no cooldown; then single-account
+   swaps between reps bring every rep's mean priority within 0.1% of the bucket's mean where that keeps
+   the bucket weighted-EF1 (counts unchanged). ``pick`` is the account's place in the rep's book.
 4. Cooldown: a rep is never dealt an account of a cooldown pair. An offending account is swapped with
    the nearest account in dealing order (earlier first) held by another rep of the bucket who may take
    it and whose account the first rep may take; when nobody can, the (account, bucket) pair is made
