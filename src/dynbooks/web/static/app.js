@@ -43,6 +43,12 @@
     sync();
   }
 
+  // Forms that cannot be undone ask first (data-confirm="question").
+  document.addEventListener("submit", function (e) {
+    var form = e.target;
+    if (form.dataset && form.dataset.confirm && !window.confirm(form.dataset.confirm)) e.preventDefault();
+  }, true);
+
   function init(root) { drawCharts(root); reasonHelper(root); }
   document.addEventListener("DOMContentLoaded", function () { init(document); });
   document.addEventListener("htmx:afterSwap", function (e) { init(e.target); });
