@@ -20,7 +20,7 @@ def org(db_url: str, tmp_path: Path) -> Org:
 
 @pytest.fixture
 def app(org: Org) -> Iterator[TestClient]:
-    with TestClient(org.app(), follow_redirects=False) as c:
+    with TestClient(org.app(), base_url="http://localhost", follow_redirects=False) as c:
         yield c
 
 
@@ -208,3 +208,11 @@ def test_five_failed_sign_ins_for_an_email_hold_it_back_for_a_while(app: TestCli
     assert held.status_code == 429 and "Too many failed sign-ins" in held.text
     other = app.post("/login", data={"email": USERS["manager"][0], "password": PASSWORD, "csrf_token": token})
     assert other.status_code == 303
+
+
+def test_outside_localhost_the_session_cookie_is_secure(org: Org) -> None:
+    with TestClient(org.app(), base_url="https://books.example.com", follow_redirects=False) as client:
+        page = client.get("/login")
+        answer = client.post("/login", data={"email": USERS["rep"][0], "password": PASSWORD,
+                                             "csrf_token": csrf_of(page.text)})
+        assert answer.status_code == 303 and "Secure" in answer.headers["set-cookie"]

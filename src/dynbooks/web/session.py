@@ -26,7 +26,7 @@ __all__ = ["COOKIE", "LOGIN_COOKIE", "CsrfForm", "LoginRequired", "LoginThrottle
 
 COOKIE = "dynbooks_session"
 LOGIN_COOKIE = "dynbooks_login"
-LOOPBACK = {"localhost", "127.0.0.1", "::1", "testserver"}
+LOOPBACK = {"localhost", "127.0.0.1", "::1"}
 
 
 class LoginRequired(Exception):
