@@ -252,6 +252,18 @@ class Lifecycle(RuleBasedStateMachine):
         event(f"returned: {reason}")
 
     @rule(data=st.data())
+    def return_for_review_and_reintroduce_at_once(self, data: st.DataObject) -> None:
+        """The shortest way back to the pool: the cooldown alone keeps the account from its last owner."""
+        owned = self.owned()
+        if not owned:
+            return
+        account, role, owner = data.draw(st.sampled_from(owned))
+        return_account(self.ctx(), account, "bad_data", rep_id=owner)
+        admin.reintroduce(self.ctx(), account, role)
+        run_cycle(self.ctx())
+        event("returned: bad_data, reintroduced, cycle")
+
+    @rule(data=st.data())
     def hold_or_release(self, data: st.DataObject) -> None:
         rows = self.query(select(accounts.c.account_id, accounts.c.status).order_by(accounts.c.account_id))
         if not rows:
