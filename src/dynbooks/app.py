@@ -41,7 +41,7 @@ def create_app(settings: Settings | None = None, *, schedule: bool = False) -> F
     With ``schedule``, cycles run on the config's ``[schedule] cycle_cron`` while the app runs."""
     settings = (settings or Settings.from_env()).checked()
     config = load_config(find_config(settings.config))
-    engine = connect(settings.db, wait=settings.wait, must_exist=True)
+    engine = connect(settings.db, wait=settings.wait, must_exist=True, pooled=True)
     if schedule:
         from dynbooks.schedule import trigger_for
 

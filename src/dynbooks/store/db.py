@@ -37,8 +37,9 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def connect(url: str, *, wait: float = 30.0, must_exist: bool = False) -> Engine:
-    """An engine for ``url``. ``wait`` is how long a writer queues for the lock before giving up."""
+def connect(url: str, *, wait: float = 30.0, must_exist: bool = False, pooled: bool = False) -> Engine:
+    """An engine for ``url``. ``wait`` is how long a writer queues for the lock before giving up.
+    ``pooled`` keeps PostgreSQL connections open between transactions (a long-running server wants it)."""
     url = normalise_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -48,7 +49,8 @@ def connect(url: str, *, wait: float = 30.0, must_exist: bool = False) -> Engine
         engine = create_engine(url, connect_args={"timeout": wait}, poolclass=NullPool)
         _sqlite_transactions(engine, wait)
     elif parsed.get_backend_name() == "postgresql":
-        engine = create_engine(url, poolclass=NullPool)
+        engine = (create_engine(url, pool_size=5, max_overflow=10, pool_pre_ping=True) if pooled
+                  else create_engine(url, poolclass=NullPool))
     else:
         raise UsageError(f"--db {url!r}: only sqlite:/// and postgresql:// URLs are supported")
     engine.info_wait = wait  # type: ignore[attr-defined]
