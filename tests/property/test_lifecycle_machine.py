@@ -223,6 +223,20 @@ class Lifecycle(RuleBasedStateMachine):
     def time_passes(self, days: int) -> None:
         self.day += timedelta(days=days)
 
+    @rule(data=st.data(), early=st.booleans())
+    def time_goes_to_a_retrieval_boundary(self, data: st.DataObject, early: bool) -> None:
+        """The day an owned account falls due for retrieval, or the day before (day-exact rules), and a cycle."""
+        rows = self.query(select(account_roles.c.rule, account_roles.c.worked_at)
+                          .where(account_roles.c.state == "owned").order_by(account_roles.c.account_id))
+        if not rows:
+            return
+        rule_name, worked = data.draw(st.sampled_from(rows))
+        due = worked.date() + timedelta(days=self.config.rules[rule_name].retrieve_after_days - int(early))
+        if due > self.day:
+            self.day = due
+        retrieved = run_cycle(self.ctx()).retrieved
+        event(f"boundary cycle retrieved {'some' if retrieved else 'none'} ({'day before' if early else 'due day'})")
+
     @rule(preview=st.booleans())
     def cycle(self, preview: bool) -> None:
         if preview:
