@@ -71,11 +71,7 @@ def pick_sequence(capacity: IntArray, base_position: IntArray, offset: float = 0
     tied = key[order][1:] == key[order][:-1]
     if tied.any():
         # Only the tied runs need the secondary keys; sorting everything by three keys costs 2x.
-        flags = np.concatenate(([0], tied.astype(np.int8), [0]))
-        starts = np.flatnonzero(np.diff(flags) == 1)
-        lengths = np.flatnonzero(np.diff(flags) == -1) + 1 - starts
-        members = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths) + np.arange(lengths.sum())
-        run = np.repeat(np.arange(starts.size), lengths)
+        members, run = _tie_runs(tied)
         s = order[members]
         direction = np.where(t[s] % 2 == 0, slot_pos[s], reps.size - 1 - slot_pos[s])
         larger_first = -slot_cap[s] if offset == 0 else np.zeros(s.size, dtype=np.int64)
@@ -195,11 +191,7 @@ def _slot_order(
     order = order[np.argsort(slot_bucket[order].astype(np.uint16) if nb < 65536 else slot_bucket[order], kind="stable")]
     tied = (key[order][1:] == key[order][:-1]) & (slot_bucket[order][1:] == slot_bucket[order][:-1])
     if tied.any():
-        flags = np.concatenate(([0], tied.astype(np.int8), [0]))
-        starts = np.flatnonzero(np.diff(flags) == 1)
-        lengths = np.flatnonzero(np.diff(flags) == -1) + 1 - starts
-        members = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths) + np.arange(lengths.sum())
-        run = np.repeat(np.arange(starts.size), lengths)
+        members, run = _tie_runs(tied)
         s = order[members]
         order[members] = s[np.lexsort((pos[s], direction[s], run))]
     return np.asarray(order, dtype=np.int64)
@@ -373,3 +365,14 @@ def balance(
         moved = moved[np.isin(bucket[moved], bad)]
         out[moved] = rep[moved]
     return out, new_t
+
+
+def _tie_runs(tied: npt.NDArray[np.bool_]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """For ``tied[i]`` = "sorted items i and i+1 have equal keys": the positions of every item in a
+    run of equal keys, and the run each belongs to (so one lexsort can order all runs at once)."""
+    flags = np.concatenate(([0], tied.astype(np.int8), [0]))
+    starts = np.flatnonzero(np.diff(flags) == 1)
+    lengths = np.flatnonzero(np.diff(flags) == -1) + 1 - starts
+    members = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths) + np.arange(lengths.sum())
+    run = np.repeat(np.arange(starts.size), lengths)
+    return members.astype(np.int64), run.astype(np.int64)
