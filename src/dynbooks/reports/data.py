@@ -23,6 +23,7 @@ from dynbooks.domain.rules import BookRule, Config
 from dynbooks.domain.scoring import priorities
 from dynbooks.reports.model import ReportFilters
 from dynbooks.reports.periods import day_sql
+from dynbooks.store.queries import live_signals
 from dynbooks.store.schema import account_roles, accounts, activities, opportunities, reps, signals
 
 __all__ = [
@@ -185,7 +186,7 @@ def load_accounts(
     if signal:
         live = (
             select(signals.c.account_id)
-            .where(signals.c.occurred_at <= h, (signals.c.expires_at.is_(None)) | (signals.c.expires_at > h))
+            .where(live_signals(now))
             .group_by(signals.c.account_id)
             .subquery("live")
         )
@@ -316,11 +317,9 @@ def owned_rows(conn: Connection, config: Config, now: Now) -> Owned:
 
 
 def _owned_priority(conn: Connection, config: Config, now: Now, owned: Owned) -> npt.NDArray[np.float64]:
-    h = horizon(now)
     owned_ids = select(account_roles.c.account_id).where(account_roles.c.state == "owned").distinct()
     query = select(signals.c.account_id, signals.c.strength, day_sql(signals.c.occurred_at)).where(
-        signals.c.occurred_at <= h,
-        (signals.c.expires_at.is_(None)) | (signals.c.expires_at > h),
+        live_signals(now),
         signals.c.account_id.in_(owned_ids),
     )
     rows = conn.execute(query).all()

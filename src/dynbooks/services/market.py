@@ -15,12 +15,13 @@ from operator import itemgetter
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import ColumnElement, Connection, and_, or_, select
+from sqlalchemy import Connection, select
 
 from dynbooks.domain.clock import Now
 from dynbooks.domain.filters import evaluate
 from dynbooks.domain.rules import BookRule, Config
 from dynbooks.domain.scoring import priorities, tiebreak_keys
+from dynbooks.store.queries import live_signals
 from dynbooks.store.schema import accounts, signals
 
 __all__ = ["Market", "load_market"]
@@ -133,19 +134,10 @@ def load_market(
     return Market(ids=ids, columns=columns, priority=priority, tiebreak=tiebreak)
 
 
-def live_signals_clause(now: Now) -> ColumnElement[bool]:
-    """A signal counts when it has happened and has not expired (SPEC §10 Priority)."""
-    horizon = now.horizon.replace(tzinfo=None)
-    return and_(
-        signals.c.occurred_at <= horizon,
-        or_(signals.c.expires_at.is_(None), signals.c.expires_at > horizon),
-    )
-
-
 def _priority(
     conn: Connection, config: Config, now: Now, ids: np.ndarray, fit: npt.NDArray[np.float64], only: list[str] | None
 ) -> npt.NDArray[np.float64]:
-    query = select(signals.c.account_id, signals.c.strength, signals.c.occurred_at).where(live_signals_clause(now))
+    query = select(signals.c.account_id, signals.c.strength, signals.c.occurred_at).where(live_signals(now))
     if only is not None:
         query = query.where(signals.c.account_id.in_(only))
     rows = conn.execute(query).all()
