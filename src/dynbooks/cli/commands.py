@@ -14,7 +14,7 @@ from dynbooks.cli import reading as _reading  # noqa: F401  (registers the read 
 from dynbooks.cli import sim as _sim  # noqa: F401  (registers simulate and market-map)
 from dynbooks.cli import web as _web  # noqa: F401  (registers user, token and serve)
 from dynbooks.cli.output import emit, err, table
-from dynbooks.cli.state import Globals
+from dynbooks.cli.state import Globals, globals_of
 from dynbooks.config import DEFAULT_TOML, find_config
 from dynbooks.domain.errors import UsageError
 from dynbooks.ingest import KINDS
@@ -29,15 +29,10 @@ review_app = typer.Typer(help="The RevOps review queue.", no_args_is_help=True)
 app.add_typer(review_app, name="review")
 
 
-def _g(ctx: typer.Context) -> Globals:
-    assert isinstance(ctx.obj, Globals)
-    return ctx.obj
-
-
 @app.command()
 def init(ctx: typer.Context) -> None:
     """Create or migrate the database, and write a commented default dynbooks.toml if there is none."""
-    g = _g(ctx)
+    g = globals_of(ctx)
     engine = connect(g.db, wait=g.wait)
     upgrade(engine)
     path = find_config(g.config)
@@ -61,7 +56,7 @@ def import_(
     rejects: Path | None = typer.Option(None, "--rejects", help="Where --skip-invalid writes the bad rows."),
 ) -> None:
     """Import accounts, reps, activities, signals or opportunities (upsert by id, all or nothing)."""
-    g = _g(ctx)
+    g = globals_of(ctx)
     if kind not in KINDS:
         raise UsageError(f"unknown kind {kind!r}; use one of {', '.join(KINDS)}")
     c = g.context()
@@ -89,7 +84,7 @@ def _print_cycle(g: Globals, result: CycleResult) -> None:
 
 
 def _run(ctx: typer.Context, steps: tuple[str, ...], dry_run: bool) -> None:
-    g = _g(ctx)
+    g = globals_of(ctx)
     _print_cycle(g, run_cycle(g.context(), steps=steps, dry_run=dry_run))
 
 
@@ -121,7 +116,7 @@ def return_(
     note: str | None = typer.Option(None, "--note"),
 ) -> None:
     """Return an account with a reason; it is routed by the reason and replaced at once."""
-    g = _g(ctx)
+    g = globals_of(ctx)
     until_date = None
     if until is not None:
         try:
@@ -140,7 +135,7 @@ def return_(
 @review_app.command("list")
 def review_list(ctx: typer.Context) -> None:
     """Accounts waiting for RevOps: fix and reintroduce, or retire."""
-    g = _g(ctx)
+    g = globals_of(ctx)
     rows = admin.review_list(g.context())
     if g.json:
         emit(rows, True)
@@ -153,7 +148,7 @@ def review_list(ctx: typer.Context) -> None:
 @review_app.command("reintroduce")
 def review_reintroduce(ctx: typer.Context, account: str, role: str | None = typer.Option(None, "--role")) -> None:
     """Put a reviewed account back in the pool."""
-    g = _g(ctx)
+    g = globals_of(ctx)
     result = admin.reintroduce(g.context(), account, role)
     emit(result, g.json, f"{account}: back in the pool")
 
@@ -161,7 +156,7 @@ def review_reintroduce(ctx: typer.Context, account: str, role: str | None = type
 @review_app.command("retire")
 def review_retire(ctx: typer.Context, account: str) -> None:
     """Take an account out of circulation (every role)."""
-    g = _g(ctx)
+    g = globals_of(ctx)
     emit(admin.retire(g.context(), account), g.json, f"{account}: retired")
 
 
@@ -169,28 +164,28 @@ def review_retire(ctx: typer.Context, account: str) -> None:
 def review_fix(ctx: typer.Context, account: str,
                set_: list[str] = typer.Option(..., "--set", help="FIELD=VALUE, repeatable.")) -> None:
     """Correct an account's data (recorded as an event)."""
-    g = _g(ctx)
+    g = globals_of(ctx)
     emit(admin.fix(g.context(), account, set_), g.json, f"{account}: fixed {', '.join(set_)}")
 
 
 @app.command()
 def hold(ctx: typer.Context, account: str) -> None:
     """Park an account with the holding user: out of every book, never distributed or retrieved."""
-    g = _g(ctx)
+    g = globals_of(ctx)
     emit(admin.hold(g.context(), account), g.json, f"{account}: held")
 
 
 @app.command()
 def release(ctx: typer.Context, account: str) -> None:
     """Take an account back from the holding user into the pool."""
-    g = _g(ctx)
+    g = globals_of(ctx)
     emit(admin.release_hold(g.context(), account), g.json, f"{account}: back in the pool")
 
 
 @app.command()
 def reactivate(ctx: typer.Context, account: str) -> None:
     """Bring a retired account back into the pool."""
-    g = _g(ctx)
+    g = globals_of(ctx)
     emit(admin.reactivate(g.context(), account), g.json, f"{account}: reactivated")
 
 
@@ -204,7 +199,7 @@ def generate(
     """Write a realistic sample organisation (5 managers × 8 SDRs, 10 AEs, three segments) as CSVs."""
     from dynbooks.sample import generate as make
 
-    g = _g(ctx)
+    g = globals_of(ctx)
     out.mkdir(parents=True, exist_ok=True)
     counts = make(out, seed=seed, accounts=accounts, as_of=g.now().day)
     emit({"out": str(out), **counts}, g.json, f"wrote {out}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))

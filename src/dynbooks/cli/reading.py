@@ -12,7 +12,7 @@ import typer
 
 from dynbooks.cli import app
 from dynbooks.cli.output import emit, out, table, write_csv
-from dynbooks.cli.state import Globals
+from dynbooks.cli.state import globals_of
 from dynbooks.domain.errors import UsageError
 from dynbooks.services import reads
 
@@ -22,15 +22,10 @@ app.add_typer(export_app, name="export")
 app.add_typer(calc_app, name="calc")
 
 
-def _g(ctx: typer.Context) -> Globals:
-    assert isinstance(ctx.obj, Globals)
-    return ctx.obj
-
-
 @app.command()
 def book(ctx: typer.Context, rep: str) -> None:
     """A rep's book, best first: new accounts and accounts about to be retrieved are marked."""
-    g = _g(ctx)
+    g = globals_of(ctx)
     result = reads.book(g.context(), rep)
     if g.json:
         emit(result, True)
@@ -46,7 +41,7 @@ def book(ctx: typer.Context, rep: str) -> None:
 def pool(ctx: typer.Context, role: str | None = typer.Option(None, "--role"),
          limit: int = typer.Option(20, "--limit")) -> None:
     """The ready pool per role and its best accounts."""
-    g = _g(ctx)
+    g = globals_of(ctx)
     result = reads.pool(g.context(), role, limit)
     if g.json:
         emit(result, True)
@@ -61,7 +56,7 @@ def pool(ctx: typer.Context, role: str | None = typer.Option(None, "--role"),
 @app.command()
 def explain(ctx: typer.Context, account: str) -> None:
     """Why an account is where it is, per role."""
-    g = _g(ctx)
+    g = globals_of(ctx)
     result = reads.explain(g.context(), account)
     lines = [f"{account} {result['name']} (priority {result['priority']:.2f})"]
     lines += [f"  {r['role']}: {r['explanation']}" for r in result["roles"]]
@@ -71,7 +66,7 @@ def explain(ctx: typer.Context, account: str) -> None:
 @app.command()
 def history(ctx: typer.Context, account: str) -> None:
     """Every event of an account, in order."""
-    g = _g(ctx)
+    g = globals_of(ctx)
     events = reads.history(g.context(), account)
     if g.json:
         emit(events, True)
@@ -88,7 +83,7 @@ def _write(rows: Any, out_file: Path | None) -> int:
 @export_app.command("state")
 def export_state(ctx: typer.Context, out_file: Path | None = typer.Option(None, "--out")) -> None:
     """CSV account_id,role,state,rep_id,since,rest_until,priority for every managed account and role."""
-    g = _g(ctx)
+    g = globals_of(ctx)
     n = _write(reads.export_state(g.context()), out_file)
     if out_file is not None:
         emit({"rows": n, "out": str(out_file)}, g.json, f"wrote {n} rows to {out_file}")
@@ -102,7 +97,7 @@ def export_owners(
     since_days: int | None = typer.Option(None, "--since-days", help="Only owners assigned in the last N days."),
 ) -> None:
     """Current owners as a CSV Salesforce's Data Loader can load (Id, OwnerId, assignment date)."""
-    g = _g(ctx)
+    g = globals_of(ctx)
     if format_ != "salesforce":
         raise UsageError(f"--format {format_!r}: only 'salesforce' is supported")
     n = _write(reads.export_owners(g.context(), since_days), out_file)
@@ -129,7 +124,7 @@ def report(
     from dynbooks.reports import chart as draw
     from dynbooks.services.reporting import run_report
 
-    g = _g(ctx)
+    g = globals_of(ctx)
     if by not in ("week", "month"):
         raise UsageError("--by takes week or month")
 
@@ -179,7 +174,7 @@ def calc_book_size(
     how fast an unreplenished (static) book of that size shrinks."""
     from dynbooks.domain.calc import book_size, supply_half_life_weeks, territory_shrink
 
-    g = _g(ctx)
+    g = globals_of(ctx)
     result = book_size(activities_per_day, touches_per_contact, contacts_per_account, cadence_days,
                        sales_cycle_days=sales_cycle_days)
     human = f"{result['arithmetic']}\nbook size: {result['book_size']}"

@@ -9,15 +9,10 @@ import typer
 
 from dynbooks.cli import app
 from dynbooks.cli.output import emit, err
-from dynbooks.cli.state import Globals
+from dynbooks.cli.state import Globals, globals_of
 from dynbooks.domain.errors import UsageError
 
 SCENARIOS = ("jane-joe", "org", "two-regions", "what-if")
-
-
-def _g(ctx: typer.Context) -> Globals:
-    assert isinstance(ctx.obj, Globals)
-    return ctx.obj
 
 
 def _say(g: Globals) -> Any:
@@ -47,7 +42,7 @@ def simulate(
     touches_per_day: float | None = typer.Option(None, "--touches-per-day", help="Activities a rep makes a day."),
 ) -> None:
     """Static territories, wild west, round robin and dynamic books on the same market (SPEC §7)."""
-    g = _g(ctx)
+    g = globals_of(ctx)
     if scenario not in SCENARIOS:
         raise UsageError(f"unknown scenario {scenario!r}; available: {', '.join(SCENARIOS)}")
     if scenario == "jane-joe":
@@ -105,7 +100,7 @@ def market_map(
     from dynbooks.cli.output import table
     from dynbooks.marketmap.service import map_market, read_weights, write_csv
 
-    g = _g(ctx)
+    g = globals_of(ctx)
     c = g.context()
     given = read_weights(weights) if weights is not None else None
     report, mm = map_market(c, weights=given, clusters=clusters, seed=seed, top=top, similar=similar,

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import typer
+
 from dynbooks.config import find_config, load_config
 from dynbooks.domain.clock import Now
 from dynbooks.domain.errors import UsageError
@@ -12,7 +14,7 @@ from dynbooks.domain.rules import Config
 from dynbooks.services.context import Context
 from dynbooks.store.db import DEFAULT_URL, connect
 
-__all__ = ["GLOBAL_FLAGS", "GLOBAL_OPTIONS", "Globals"]
+__all__ = ["GLOBAL_FLAGS", "GLOBAL_OPTIONS", "Globals", "globals_of"]
 
 GLOBAL_OPTIONS = ("--db", "--config", "--as-of", "--wait")
 GLOBAL_FLAGS = ("--json",)
@@ -43,3 +45,9 @@ class Globals:
         now = self.now()
         engine = connect(self.db, wait=self.wait, must_exist=must_exist)
         return Context(engine=engine, config=config, now=now, actor=actor, wait=self.wait)
+
+
+def globals_of(ctx: typer.Context) -> Globals:
+    """The global options the ``dynbooks`` callback stored on the Typer context."""
+    assert isinstance(ctx.obj, Globals)
+    return ctx.obj

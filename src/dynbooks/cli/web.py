@@ -9,7 +9,7 @@ import typer
 
 from dynbooks.cli import app
 from dynbooks.cli.output import emit, err, table
-from dynbooks.cli.state import Globals
+from dynbooks.cli.state import globals_of
 from dynbooks.domain.errors import InvalidInput
 from dynbooks.services import auth
 
@@ -17,11 +17,6 @@ user_app = typer.Typer(help="People who sign in to the web app and the API.", no
 token_app = typer.Typer(help="API tokens for scripts and webhooks.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
-
-
-def _g(ctx: typer.Context) -> Globals:
-    assert isinstance(ctx.obj, Globals)
-    return ctx.obj
 
 
 def _password() -> str:
@@ -43,7 +38,7 @@ def user_add(
     team: str | None = typer.Option(None, "--team", help="manager: the team they manage."),
 ) -> None:
     """Add a user (or change an existing user's password, role and link); the password comes from stdin."""
-    g = _g(ctx)
+    g = globals_of(ctx)
     c = g.context(actor="cli")
     result = auth.add_user(c, email, _password(), role, rep_id=rep, team=team)
     link = f" (rep {result['rep_id']})" if result["rep_id"] else f" (team {result['team']})" if result["team"] else ""
@@ -53,7 +48,7 @@ def user_add(
 @user_app.command("list")
 def user_list(ctx: typer.Context) -> None:
     """Every user with their role and link."""
-    g = _g(ctx)
+    g = globals_of(ctx)
     rows = auth.list_users(g.context())
     if g.json:
         emit(rows, True)
@@ -70,7 +65,7 @@ def token_create(
     name: str | None = typer.Option(None, "--name", help="A label, e.g. 'crm-webhooks'."),
 ) -> None:
     """Create an API token and print it once (only its hash is kept). Send it as `Authorization: Bearer TOKEN`."""
-    g = _g(ctx)
+    g = globals_of(ctx)
     result = auth.create_token(g.context(), email, scopes=scope or None, name=name)
     if not g.json:
         err.print(f"token for {result['email']} (scopes: {', '.join(result['scopes'])}); it is shown only once:")
@@ -98,7 +93,7 @@ def serve(
     from dynbooks.app import create_app
     from dynbooks.settings import Settings
 
-    g = _g(ctx)
+    g = globals_of(ctx)
     if g.as_of is not None:
         g.now()  # refuse a bad --as-of now
     production = host not in LOOPBACK_HOSTS
@@ -120,7 +115,7 @@ def _notify(ctx: typer.Context, which: str, dry_run: bool) -> None:
     from dynbooks.notify import senders_for
     from dynbooks.services import notify
 
-    g = _g(ctx)
+    g = globals_of(ctx)
     c = g.context(actor="notify")
     messages = notify.rep_digests(c) if which == "digests" else notify.manager_summaries(c)
     if dry_run:
