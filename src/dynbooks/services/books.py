@@ -42,13 +42,18 @@ def load_reps(conn: Connection, role: str | None = None) -> list[Rep]:
     return sorted((Rep(*row) for row in conn.execute(query)), key=lambda r: r.rep_id)
 
 
-def book_counts(conn: Connection, role: str) -> dict[tuple[str, str | None], int]:
-    """Owned accounts per (rep, segment) for a role; held accounts never have an owned row."""
+def book_counts(
+    conn: Connection, role: str, rep_ids: list[str] | None = None
+) -> dict[tuple[str, str | None], int]:
+    """Owned accounts per (rep, segment) for a role (only ``rep_ids``' books when given); held
+    accounts never have an owned row."""
     query = (
         select(account_roles.c.rep_id, account_roles.c.segment, func.count())
         .where(account_roles.c.role == role, account_roles.c.state == "owned")
         .group_by(account_roles.c.rep_id, account_roles.c.segment)
     )
+    if rep_ids is not None:
+        query = query.where(account_roles.c.rep_id.in_(rep_ids))
     return {(rep_id, segment): n for rep_id, segment, n in conn.execute(query)}
 
 

@@ -120,7 +120,7 @@ def distribute(
             continue
         candidates = ready_base & ~taken_mask(conn, market, role)
         buckets, eligible = eligibility(config, market, rules, candidates)
-        counts = book_counts(conn, role)
+        counts = book_counts(conn, role, None if only_reps is None else [r.rep_id for r in reps])
         capacity = np.zeros((len(reps), len(buckets)), dtype=np.int64)
         for i, rep in enumerate(reps):
             free = free_capacity(rep, rule_of[rep.book_rule], counts, ctx.now.day)

@@ -36,21 +36,30 @@ def book(ctx: Context, rep_id: str) -> dict[str, Any]:
         market = load_market(conn, ctx.config, ctx.now, only=[r.account_id for r in rows])
     today = day_number(ctx.now.day)
     away = -1 if rep.unavailable_until is None else day_number(rep.unavailable_until)
+    worked = np.array([day_number(r.worked_at.date()) for r in rows], dtype=np.int64)
+    away_days = np.full(len(rows), away, dtype=np.int64)
+    idle = idle_days(worked, away_days, today)
+    # The retrieval rule differs per book rule: evaluate each rule's rows at once.
+    after = np.zeros(len(rows), dtype=np.int64)
+    warning = np.zeros(len(rows), dtype=bool)
+    rule_names = np.array([r.rule or "" for r in rows], dtype=object)
+    for name in set(rule_names):
+        rule = ctx.config.rules.get(name)
+        if rule is None:
+            continue
+        mine = rule_names == name
+        after[mine] = rule.retrieve_after_days
+        warning[mine] = warn_due(worked[mine], away_days[mine], today, rule.retrieve_after_days, rule.warn_days)
     out = []
-    for r in rows:
-        rule = ctx.config.rules.get(r.rule or "")
-        worked = np.array([day_number(r.worked_at.date())], dtype=np.int64)
-        aw = np.array([away], dtype=np.int64)
-        idle = int(idle_days(worked, aw, today)[0])
-        after = rule.retrieve_after_days if rule else 0
+    for k, r in enumerate(rows):
         i = market.index[r.account_id]
+        known = r.rule in ctx.config.rules
         out.append({
             "account_id": r.account_id, "name": market.columns["name"][i], "role": r.role, "rule": r.rule,
             "segment": r.segment, "priority": round(float(market.priority[i]), 6),
             "assigned": r.assigned_at.date().isoformat(), "new": (ctx.now.day - r.assigned_at.date()).days < NEW_DAYS,
-            "idle_days": idle, "retrieve_in_days": after - idle if rule else None,
-            "warning": bool(rule and warn_due(worked, aw, today, after, rule.warn_days)[0]),
-            "over_capacity": bool(r.over_capacity),
+            "idle_days": int(idle[k]), "retrieve_in_days": int(after[k] - idle[k]) if known else None,
+            "warning": bool(warning[k]), "over_capacity": bool(r.over_capacity),
         })
     out.sort(key=lambda d: (-d["priority"], d["account_id"]))
     return {"rep_id": rep_id, "name": rep.name, "rule": rep.book_rule, "active": rep.active, "size": len(out),

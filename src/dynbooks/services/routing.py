@@ -96,7 +96,7 @@ def route_now(
             and r.rep_id not in cooled]
     if not reps:
         return None
-    counts = book_counts(conn, role)
+    counts = book_counts(conn, role, [r.rep_id for r in reps])
     order = _rotation(conn, reps, event_type, reason)
     def room(rep: Rep) -> int:
         rule = rule_of[rep.book_rule]
