@@ -212,6 +212,9 @@ cycles = Table(
     Column("released", Integer, nullable=False, server_default="0"),
     Column("retrieved", Integer, nullable=False, server_default="0"),
     Column("distributed", Integer, nullable=False, server_default="0"),
+    # Set by ``cycle undo``: the cycle's moves were reversed (by events; nothing of its history is deleted).
+    Column("undone_at", DateTime),
+    Column("undone_by", Text),
 )
 
 # One row per lock name; writers that move ownership lock the row "cycle" for their transaction.
