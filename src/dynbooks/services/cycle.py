@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import func, insert, select
 
 from dynbooks.services.context import Context
 from dynbooks.services.distribute import Assignment, distribute
@@ -67,8 +67,10 @@ def run_cycle(ctx: Context, *, steps: Sequence[str] = STEPS, dry_run: bool = Fal
     )
     try:
         with ctx.writing(lock=True) as conn:
+            number = conn.execute(select(func.coalesce(func.max(cycles.c.number), 0) + 1)).scalar_one()
             conn.execute(insert(cycles).values(
-                cycle_id=result.cycle_id, kind=kind, as_of=naive(ctx.now.stamp), started_at=naive(ctx.now.stamp)))
+                cycle_id=result.cycle_id, kind=kind, as_of=naive(ctx.now.stamp), started_at=naive(ctx.now.stamp),
+                number=number))
             if "release" in steps:
                 result.released = release_rests(conn, ctx, result.cycle_id)
             if "retrieve" in steps:

@@ -212,6 +212,8 @@ cycles = Table(
     Column("released", Integer, nullable=False, server_default="0"),
     Column("retrieved", Integer, nullable=False, server_default="0"),
     Column("distributed", Integer, nullable=False, server_default="0"),
+    # 1, 2, 3… in the order cycles ran (under the cycle lock): "the latest cycle" even when two share a stamp.
+    Column("number", Integer),
     # Set by ``cycle undo``: the cycle's moves were reversed (by events; nothing of its history is deleted).
     Column("undone_at", DateTime),
     Column("undone_by", Text),
