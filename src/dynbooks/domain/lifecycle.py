@@ -65,6 +65,8 @@ class EventType(StrEnum):
     FLAGGED = "flagged"
     """Sent to the review queue without a return (e.g. a likely duplicate found at import)."""
     FIXED = "fixed"
+    UNDONE = "undone"
+    """``cycle undo`` reversed one move of the last cycle: the account goes back to where it was before it."""
 
 
 _ANY_ROW = frozenset({State.POOL, State.OWNED, State.RESTING, State.REVIEW})
@@ -84,6 +86,10 @@ TRANSITIONS: dict[EventType, tuple[frozenset[State], frozenset[State]]] = {
     EventType.UNHELD: (frozenset({State.HELD}), frozenset({State.POOL})),
     EventType.BUMPED: (frozenset({State.OWNED}), frozenset({State.POOL})),
     EventType.UNASSIGNED: (frozenset({State.OWNED, State.RESTING, State.REVIEW}), frozenset({State.POOL})),
+    # The reverse of a cycle's moves: distributed (owned → pool), retrieved (resting → owned), released
+    # (pool → resting).
+    EventType.UNDONE: (frozenset({State.OWNED, State.RESTING, State.POOL}),
+                       frozenset({State.POOL, State.OWNED, State.RESTING})),
 }
 """Every transition of SPEC §2's diagram: event → (states it may leave, states it may reach)."""
 

@@ -13,11 +13,16 @@ __all__ = ["cycle_history"]
 
 
 def cycle_history(ctx: Context, limit: int = 50) -> list[dict[str, Any]]:
-    """``[{"cycle_id", "kind", "as_of", "started_at", "released", "retrieved", "distributed"}]``, newest first
-    (ties by cycle id). Only committed cycles are stored: a dry run leaves no row."""
+    """``[{"cycle_id", "number", "kind", "as_of", "started_at", "released", "retrieved", "distributed",
+    "undone_at", "undone_by", "undoable"}]``, newest first (in the order they ran). Only committed cycles
+    are stored: a dry run leaves no row. ``undoable`` marks the latest cycle not undone yet, the only one
+    :func:`dynbooks.services.undo.undo_cycle` may take back (whether its accounts changed since is checked
+    when asked)."""
     with ctx.reading() as conn:
-        rows = conn.execute(select(cycles).order_by(cycles.c.started_at.desc(), cycles.c.cycle_id.desc())
-                            .limit(limit)).all()
-    return [{"cycle_id": r.cycle_id, "kind": r.kind, "as_of": r.as_of.date().isoformat(),
+        rows = conn.execute(select(cycles).order_by(cycles.c.number.desc(), cycles.c.started_at.desc(),
+                                                    cycles.c.cycle_id.desc()).limit(limit)).all()
+    standing = next((r.cycle_id for r in rows if r.undone_at is None), None)
+    return [{"cycle_id": r.cycle_id, "number": r.number, "kind": r.kind, "as_of": r.as_of.date().isoformat(),
              "started_at": r.started_at.isoformat(), "released": r.released, "retrieved": r.retrieved,
-             "distributed": r.distributed} for r in rows]
+             "distributed": r.distributed, "undone_at": r.undone_at and r.undone_at.isoformat(),
+             "undone_by": r.undone_by, "undoable": r.cycle_id == standing} for r in rows]
