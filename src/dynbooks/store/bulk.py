@@ -13,9 +13,13 @@ from collections.abc import Sequence
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Connection, Table
+from sqlalchemy import Column, Connection, MetaData, Table, Text
 
-__all__ = ["insert_dicts", "insert_rows"]
+__all__ = ["insert_dicts", "insert_rows", "stage_keys"]
+
+_STAGING = MetaData()
+STAGED_KEYS = Table("staged_keys", _STAGING, Column("k", Text, primary_key=True), prefixes=["TEMPORARY"])
+"""A temporary table of keys, to join a large id list against a table instead of thousands of ``IN (...)``."""
 
 
 def insert_rows(conn: Connection, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> int:
@@ -50,3 +54,18 @@ def insert_dicts(conn: Connection, table: Table, rows: Sequence[dict[str, Any]])
     columns = list(rows[0])
     pick = itemgetter(*columns)
     return insert_rows(conn, table, columns, [pick(row) if len(columns) > 1 else (pick(row),) for row in rows])
+
+
+def stage_keys(conn: Connection, keys: Sequence[str]) -> Table:
+    """Put ``keys`` (distinct) into the connection's temporary ``staged_keys`` table, emptied first; returns it.
+
+    The table lives as long as the connection on SQLite and the transaction on PostgreSQL; join against
+    ``STAGED_KEYS.c.k`` in the same transaction.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("CREATE TEMPORARY TABLE IF NOT EXISTS staged_keys (k TEXT PRIMARY KEY) ON COMMIT DROP")
+    else:
+        conn.exec_driver_sql("CREATE TEMPORARY TABLE IF NOT EXISTS staged_keys (k TEXT PRIMARY KEY)")
+    conn.exec_driver_sql("DELETE FROM staged_keys")
+    insert_rows(conn, STAGED_KEYS, ["k"], [(k,) for k in keys])
+    return STAGED_KEYS
