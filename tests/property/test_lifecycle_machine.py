@@ -38,6 +38,7 @@ from dynbooks.services.context import Context
 from dynbooks.services.cycle import run_cycle
 from dynbooks.services.imports import import_file
 from dynbooks.services.returns import return_account
+from dynbooks.services.undo import undo_cycle
 from dynbooks.store.db import connect
 from dynbooks.store.migrate import upgrade
 from dynbooks.store.schema import account_roles, accounts, activities, events, reps, signals
@@ -247,6 +248,17 @@ class Lifecycle(RuleBasedStateMachine):
             assert _plain(done.changes()) == _plain(planned.changes()), "the cycle differs from its preview"
         else:
             run_cycle(self.ctx())
+
+    @rule()
+    def undo_the_last_cycle(self) -> None:
+        """Undo reverses the latest cycle by events; refused when its accounts changed since."""
+        try:
+            undone = undo_cycle(self.ctx())
+        except Refused as exc:
+            assert "changed since" in exc.message or "no cycle to undo" in exc.message, exc.message
+            event("undo refused")
+            return
+        event(f"undo reversed {'some' if undone.changes() else 'no'} moves")
 
     @rule(data=st.data(), reason=st.sampled_from(REASONS), until=st.integers(1, 30))
     def give_back(self, data: st.DataObject, reason: str, until: int) -> None:
