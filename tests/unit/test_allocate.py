@@ -226,7 +226,7 @@ def test_a_partly_filled_bucket_is_balanced_to_equal_means_and_stays_weighted_ef
 
 @pytest.mark.parametrize("ties", [False, True])
 def test_disjoint_rules_take_each_buckets_best_accounts_by_the_threshold_fast_path(ties: bool) -> None:
-    from dynbooks.domain.selection import _select_disjoint, eligibility_codes, select
+    from dynbooks.domain.selection import _select_disjoint, eligibility_codes, priority_key, select
 
     rng = np.random.default_rng(5)
     n = 200_000
@@ -237,9 +237,12 @@ def test_disjoint_rules_take_each_buckets_best_accounts_by_the_threshold_fast_pa
     cap = np.array([[3000, 0, 0], [0, 500, 0], [2000, 0, 7]])
     p = problem(priority, eligible, cap)
     code = eligibility_codes(eligible).astype(np.uint16)
-    fast = _select_disjoint(p.priority, p.tiebreak, p.account_ids, code, np.array([0, 1, 2, 4]), cap.sum(axis=0))
+    counts = np.bincount(code, minlength=8)
+    present = np.array([0, 1, 2, 4])
+    fast = _select_disjoint(p.priority, p.tiebreak, p.account_ids, code, present, cap.sum(axis=0), counts)
     assert fast is not None  # the fast path answered
-    accounts, buckets = select(p.priority, p.tiebreak, p.account_ids, eligible, cap.sum(axis=0))
+    accounts, buckets, keys = select(p.priority, p.tiebreak, p.account_ids, eligible, cap.sum(axis=0))
+    assert (keys == priority_key(p.priority[accounts])).all()  # the keys read back from the packed sort
     order = pool_order(p.priority, p.tiebreak, p.account_ids)
     for b, k in enumerate(cap.sum(axis=0)):
         expected = order[eligible[order, b]][:k]  # the bucket's best k, in pool order

@@ -29,8 +29,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from dynbooks.domain.dealing import balance, deal_buckets
-from dynbooks.domain.selection import pool_order, priority_key, select
+from dynbooks.domain.dealing import deal_and_balance
+from dynbooks.domain.selection import pool_order, select
 
 __all__ = ["AllocationProblem", "Bucket", "Plan", "allocate", "pool_order"]
 
@@ -92,13 +92,20 @@ class Plan:
 
     def explain(self, problem: AllocationProblem, j: int) -> str:
         """One sentence saying why plan row ``j`` went where it went."""
-        b = int(self.bucket[j])
-        selected = int(np.count_nonzero(self.bucket == b))
-        return (
-            f"ranked {self.rank[j]} of {selected} in {problem.buckets[b].label} "
-            f"(priority {self.priority[j]:.3f}); pick {self.pick[j]} of {self.picks[j]} for rep "
-            f"{problem.rep_ids[self.rep[j]]} in a capacity-proportional snake"
-        )
+        return self.explanations(problem, np.array([j]))[0]
+
+    def explanations(self, problem: AllocationProblem, rows: IntArray | None = None) -> list[str]:
+        """:meth:`explain` for many rows (all by default), counting each bucket's selection once."""
+        rows = np.arange(len(self.account)) if rows is None else rows
+        selected = np.bincount(self.bucket, minlength=len(problem.buckets))
+        labels = [b.label for b in problem.buckets]
+        return [
+            f"ranked {rank} of {selected[b]} in {labels[b]} (priority {priority:.3f}); pick {pick} of {picks} "
+            f"for rep {problem.rep_ids[r]} in a capacity-proportional snake"
+            for b, rank, priority, pick, picks, r in zip(
+                self.bucket[rows].tolist(), self.rank[rows].tolist(), self.priority[rows].tolist(),
+                self.pick[rows].tolist(), self.picks[rows].tolist(), self.rep[rows].tolist(), strict=True)
+        ]
 
 
 def allocate(problem: AllocationProblem) -> Plan:
@@ -129,8 +136,7 @@ def allocate(problem: AllocationProblem) -> Plan:
 
     copied = False
     while True:
-        accounts, buckets = select(priority, tiebreak, ids, eligible, bucket_cap)
-        value = priority_key(priority[accounts])
+        accounts, buckets, value = select(priority, tiebreak, ids, eligible, bucket_cap)
         rows, dropped = _deal(accounts, buckets, value, capacity, rep_position, forbidden, m)
         if not dropped:
             break
@@ -156,8 +162,7 @@ def _deal(
     """Deal every bucket; returns the plan columns and the (account, bucket) pairs cooldown could not fix."""
     # Accounts arrive sorted by bucket, in pool order inside a bucket.
     nb = capacity.shape[1]
-    snake, t = deal_buckets(buckets, value, capacity, rep_position)
-    rep, t = balance(buckets, value, snake, t, capacity, rep_position)
+    rep, t = deal_and_balance(buckets, value, capacity, rep_position)
     counts = np.bincount(buckets, minlength=nb)
     starts = np.cumsum(counts) - counts
     rank = np.arange(1, accounts.size + 1, dtype=np.int64) - starts[buckets]

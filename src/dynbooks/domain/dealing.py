@@ -36,7 +36,7 @@ import numpy.typing as npt
 
 from dynbooks.domain.selection import argsort_int
 
-__all__ = ["balance", "deal", "deal_buckets", "pick_sequence"]
+__all__ = ["balance", "deal", "deal_and_balance", "deal_buckets", "pick_sequence"]
 
 IntArray = npt.NDArray[np.int64]
 
@@ -116,7 +116,23 @@ def deal_buckets(
     ``(reps, buckets)``. Same result as calling :func:`deal` bucket by bucket, with one sort for all the
     buckets instead of one per bucket (the per-bucket version spends most of its time in overheads).
     """
-    nb = capacity.shape[1]
+    rep, t, _ = _deal_buckets(bucket, value, capacity, base_position)
+    return rep, t
+
+
+def deal_and_balance(
+    bucket: IntArray, value: IntArray, capacity: IntArray, base_position: IntArray
+) -> tuple[IntArray, IntArray]:
+    """:func:`deal_buckets`, then :func:`balance`, which starts from the books the deal already summed."""
+    rep, t, books = _deal_buckets(bucket, value, capacity, base_position)
+    return balance(bucket, value, rep, t, capacity, base_position, books)
+
+
+def _deal_buckets(
+    bucket: IntArray, value: IntArray, capacity: IntArray, base_position: IntArray
+) -> tuple[IntArray, IntArray, Books]:
+    """:func:`deal_buckets` and the :data:`Books` of the deal."""
+    m, nb = capacity.shape
     counts = np.bincount(bucket, minlength=nb)
     # (bucket, rep) pairs with capacity, by bucket then base order.
     by_base = np.argsort(base_position, kind="stable")
@@ -125,56 +141,92 @@ def deal_buckets(
     pair_cap = capacity[pair_rep, pair_bucket]
     reps_in = np.bincount(pair_bucket, minlength=nb)
     pair_pos = np.arange(pair_rep.size) - np.repeat(np.cumsum(reps_in) - reps_in, reps_in)
-    slot_pair = np.repeat(np.arange(pair_rep.size), pair_cap)
-    t = np.arange(slot_pair.size, dtype=np.int64) - np.repeat(np.cumsum(pair_cap) - pair_cap, pair_cap)
-    slot_bucket = pair_bucket[slot_pair]
-    pos = pair_pos[slot_pair]
-    direction = np.where(t % 2 == 0, pos, reps_in[slot_bucket] - 1 - pos)
+    n_slots = int(pair_cap.sum())
+    # Slots are laid out pair after pair (t = 0 .. c - 1 each): everything but t is constant per pair.
+    t = np.arange(n_slots, dtype=np.int64) - np.repeat(np.cumsum(pair_cap) - pair_cap, pair_cap)
     width = int(reps_in.max(initial=0))
     c_max = int(pair_cap.max(initial=0))
     # Exact integer sort keys: distinct keys (t + 1/2) / c differ by at least 1 / (4 c_max^2), so
     # floor(key * 2^s) with 2^s >= 8 c_max^2 keeps them apart and equal keys equal; then the tie order
-    # (direction, position), then the slot index, all packed in one int64 sorted by np.sort.
+    # (direction, position: even picks in base order, odd picks reversed), then the slot's (pair, t) as
+    # payload, all packed in one int64 sorted by np.sort. The higher fields already differ between slots,
+    # so the payload only rides along: the sorted words give each slot's pair and pick without gathering
+    # (random gathers over the slots cost more than the sort).
     s_bits = (8 * c_max * c_max).bit_length()
     w_bits = max((width * width - 1).bit_length(), 1)
-    i_bits = max((slot_pair.size - 1).bit_length(), 1)
+    p_bits = max((pair_rep.size - 1).bit_length(), 1)
+    t_bits = max((c_max - 1).bit_length(), 1)
     b_bits = max((nb - 1).bit_length(), 1)
-    if slot_pair.size and b_bits + s_bits + w_bits + i_bits <= 62:
-        packed = np.floor((t + 0.5) / pair_cap[slot_pair] * float(1 << s_bits)).astype(np.int64)
-        packed |= slot_bucket << s_bits
-        packed <<= w_bits
-        packed |= direction * width + pos
-        packed <<= i_bits
-        packed |= np.arange(slot_pair.size, dtype=np.int64)
+    if n_slots and b_bits + s_bits + w_bits + p_bits + t_bits <= 62:
+        low = p_bits + t_bits
+        forward = pair_pos * width + pair_pos
+        backward = (reps_in[pair_bucket] - 1 - pair_pos) * width + pair_pos
+        # Per pair: the word of its even picks (t = 0 added below) and the change on odd picks.
+        even = ((pair_bucket << (s_bits + w_bits)) | forward) << low | (np.arange(pair_rep.size) << t_bits)
+        key = t.astype(np.float64)
+        key += 0.5
+        key /= np.repeat(pair_cap.astype(np.float64), pair_cap)
+        key *= float(1 << s_bits)
+        np.floor(key, out=key)
+        packed = key.astype(np.int64)
+        packed <<= w_bits + low
+        packed += np.repeat(even, pair_cap)
+        packed += t
+        odd = t & 1
+        odd *= np.repeat((backward - forward) << low, pair_cap)
+        packed += odd
         packed.sort()
-        packed &= (1 << i_bits) - 1
-        order = packed
+        # The first counts[b] slots of each bucket (drop-out); buckets are contiguous in the sorted words.
+        chosen = _first_of_each_bucket(packed, pair_bucket, pair_cap, counts, nb)
+        tt = chosen & ((1 << t_bits) - 1)
+        pair = chosen >> t_bits
+        pair &= (1 << p_bits) - 1
     else:
+        slot_pair = np.repeat(np.arange(pair_rep.size), pair_cap)
+        slot_bucket = pair_bucket[slot_pair]
+        pos = pair_pos[slot_pair]
+        direction = np.where(t % 2 == 0, pos, reps_in[slot_bucket] - 1 - pos)
         order = _slot_order(t, pair_cap[slot_pair], slot_bucket, direction, pos, width, nb)
-    # The first counts[b] slots of each bucket (drop-out); buckets are contiguous in `order`.
-    slots_in = np.bincount(slot_bucket, minlength=nb)
+        chosen = _first_of_each_bucket(order, pair_bucket, pair_cap, counts, nb)
+        pair, tt = slot_pair[chosen], t[chosen]
+    rep = pair_rep[pair]
+    # Weighted-EF1 per bucket on the actual values; the rare failing bucket is dealt again by t / c.
+    dealt = pair_cap if int(counts.sum()) == n_slots else np.bincount(pair, minlength=pair_rep.size)
+    total = np.bincount(pair, weights=value, minlength=pair_rep.size)
+    first = tt == 0
+    best = np.zeros(pair_rep.size, dtype=np.int64)
+    best[pair[first]] = value[first]
+    own = total / pair_cap
+    envy = (total - best) / pair_cap
+    low_own = np.full(nb, np.inf)
+    high_envy = np.full(nb, -np.inf)
+    np.minimum.at(low_own, pair_bucket, own)
+    np.maximum.at(high_envy, pair_bucket, envy)
+    starts_b = np.cumsum(counts) - counts
+    redealt = np.flatnonzero(low_own < high_envy * (1 - 1e-12) - 1e-9)
+    for b in redealt:
+        lo, hi = int(starts_b[b]), int(starts_b[b] + counts[b])
+        rep[lo:hi], tt[lo:hi] = deal(value[lo:hi], capacity[:, b], base_position)
+    if redealt.size:
+        return rep, tt, _books(bucket * m + rep, value, tt, m * nb)
+    books: Books = (np.zeros(m * nb, dtype=np.int64), np.zeros(m * nb), np.zeros(m * nb, dtype=np.int64))
+    at = pair_bucket * m + pair_rep
+    books[0][at], books[1][at], books[2][at] = dealt, total, best
+    return rep, tt, books
+
+
+def _first_of_each_bucket(
+    order: IntArray, pair_bucket: IntArray, pair_cap: IntArray, counts: IntArray, nb: int
+) -> IntArray:
+    """The first ``counts[b]`` entries of each bucket's run in ``order`` (slots sorted by bucket)."""
+    slots_in = np.bincount(pair_bucket, weights=pair_cap, minlength=nb).astype(np.int64)
     take = np.minimum(counts, slots_in)
     if (take < counts).any():
         raise ValueError("more accounts than slots in a bucket")
+    if (take == slots_in).all():
+        return order  # every slot is dealt (the usual case): no copy
     first_slot = np.cumsum(slots_in) - slots_in
-    chosen = order[np.repeat(first_slot - (np.cumsum(take) - take), take) + np.arange(take.sum())]
-    pair = slot_pair[chosen]
-    rep, tt = pair_rep[pair], t[chosen]
-    # Weighted-EF1 per bucket on the actual values; the rare failing bucket is dealt again by t / c.
-    total = np.bincount(pair, weights=value.astype(np.float64), minlength=pair_rep.size)
-    best = np.zeros(pair_rep.size)
-    best[pair[tt == 0]] = value[tt == 0]
-    own = total / pair_cap
-    envy = (total - best) / pair_cap
-    low = np.full(nb, np.inf)
-    high = np.full(nb, -np.inf)
-    np.minimum.at(low, pair_bucket, own)
-    np.maximum.at(high, pair_bucket, envy)
-    starts_b = np.cumsum(counts) - counts
-    for b in np.flatnonzero(low < high * (1 - 1e-12) - 1e-9):
-        lo, hi = int(starts_b[b]), int(starts_b[b] + counts[b])
-        rep[lo:hi], tt[lo:hi] = deal(value[lo:hi], capacity[:, b], base_position)
-    return rep, tt
+    return np.asarray(order[np.repeat(first_slot - (np.cumsum(take) - take), take) + np.arange(take.sum())])
 
 
 def _slot_order(
@@ -222,18 +274,26 @@ def _wef1_buckets(bucket: IntArray, value: IntArray, rep: IntArray, capacity: In
 
 
 def balance(
-    bucket: IntArray, value: IntArray, rep: IntArray, t: IntArray, capacity: IntArray, base_position: IntArray
+    bucket: IntArray,
+    value: IntArray,
+    rep: IntArray,
+    t: IntArray,
+    capacity: IntArray,
+    base_position: IntArray,
+    books: Books | None = None,
 ) -> tuple[IntArray, IntArray]:
     """Even out the reps' mean values inside each bucket by swapping accounts; returns the new ``rep``.
 
-    Rows are sorted by bucket, values non-increasing inside a bucket (pool order). Each round, inside
-    every bucket, the reps are sorted by surplus ``R_i = v_i - n_i * mean`` (ties by base order) and the
-    k-th largest surplus is paired with the k-th largest deficit; for each pair the one swap (an account
-    of the giver for a lower one of the taker) whose value difference is nearest to
-    ``min(R_giver, -R_taker)`` is made if it brings both reps strictly closer to the mean. Rounds stop
-    when every rep's mean is within :data:`BALANCE_TOLERANCE` of its bucket's mean (or after
-    :data:`BALANCE_ROUNDS`). Counts never change; a bucket whose balanced deal is not weighted-EF1 keeps
-    its input deal. Deterministic: only pool order, values and base positions decide.
+    Rows are sorted by bucket, values non-increasing inside a bucket (pool order); ``t[i]`` is row ``i``'s
+    place among the rows of its (bucket, rep) in row order, as dealt. Each round, inside every bucket,
+    the reps are sorted by surplus ``R_i = v_i - n_i * mean`` (ties by base order) and the k-th largest
+    surplus is paired with the k-th largest deficit; for each pair the one swap (an account of the giver
+    for a lower one of the taker) whose value difference is nearest to ``min(R_giver, -R_taker)`` is made
+    if it brings both reps strictly closer to the mean. Rounds stop when every rep's mean is within
+    :data:`BALANCE_TOLERANCE` of its bucket's mean (or after :data:`BALANCE_ROUNDS`). Counts never change;
+    a bucket whose balanced deal is not weighted-EF1 keeps its input deal. Deterministic: only pool order,
+    values and base positions decide. ``books`` are the per-(bucket, rep) count, sum and best value of the
+    input deal when the caller has them (:func:`deal_buckets` does), indexed by ``bucket * reps + rep``.
 
     Returns ``(rep, t)``: ``t`` is recomputed (the account's place among the rep's accounts of the bucket,
     in pool order) for the reps whose accounts changed.
@@ -246,31 +306,51 @@ def balance(
     if span * (m * nb + 1) >= 1 << 62:  # pragma: no cover - values too wide to pack; keep the deal
         return rep, t
     position = np.asarray(base_position, dtype=np.int64)
-    # The rows of every (bucket, rep) as one list each (CSR); a swap exchanges one row between two lists,
-    # so list sizes never change and a round only touches the rows of the reps it pairs.
     pid = bucket * m
     pid += rep
-    n_all = np.bincount(pid, minlength=m * nb)
+    if books is None:
+        books = _books(pid, value, t, m * nb)
+    n_all, s_all, best_all = books
     live = np.flatnonzero(n_all)
     n_p = n_all[live].astype(np.float64)
-    first = (np.cumsum(n_all) - n_all)[live]
-    s_p = np.bincount(pid, weights=value, minlength=m * nb)[live]
+    first_all = np.cumsum(n_all) - n_all
+    first = first_all[live]
+    s_p = s_all[live].astype(np.float64)
     pb, pr = live // m, live % m
     bucket_mean = np.bincount(pb, weights=s_p, minlength=nb) / np.maximum(np.bincount(pb, weights=n_p, minlength=nb), 1)
     scale = n_p * np.maximum(bucket_mean[pb], 1e-300)
     if not (np.abs(s_p - n_p * bucket_mean[pb]) > BALANCE_TOLERANCE * scale).any():
         return rep, t  # already balanced: no list to build
-    members = argsort_int(pid)
-    slot = np.empty_like(members)
-    slot[members] = np.arange(members.size)
+    # The rows of every (bucket, rep) as one list each (CSR, lists in pid order); a swap exchanges one row
+    # between two lists, so list sizes never change. Only the lists of the reps that take part in a swap
+    # are ever filled in (most reps are within the tolerance from the start): a list is filled the first
+    # time its rep is paired, from the input deal, which is still its content then (only filled lists swap).
+    members = np.empty(rep.size, dtype=np.int64)
+    slot = np.empty(rep.size, dtype=np.int64)
+    filled = np.zeros(live.size, dtype=bool)
+    wanted = np.zeros(m * nb, dtype=bool)
+
+    def fill(pairs: IntArray) -> None:
+        new = pairs[~filled[pairs]]
+        if new.size == 0:
+            return
+        filled[new] = True
+        wanted[:] = False
+        wanted[live[new]] = True
+        rows = np.flatnonzero(wanted[pid])
+        at = first_all[pid[rows]] + t[rows]
+        members[at] = rows
+        slot[rows] = at
+
     touched = np.zeros(live.size, dtype=bool)
     out = rep.copy()
     swapped: list[IntArray] = []
 
-    def rows_of(pairs: IntArray) -> tuple[IntArray, IntArray]:
+    def rows_of(pairs: IntArray) -> tuple[IntArray, IntArray, IntArray]:
         length = n_all[live[pairs]]
-        offsets = np.repeat(first[pairs] - (np.cumsum(length) - length), length) + np.arange(length.sum())
-        return members[offsets], np.repeat(np.arange(pairs.size), length)
+        starts = np.cumsum(length) - length
+        offsets = np.repeat(first[pairs] - starts, length) + np.arange(length.sum())
+        return members[offsets], np.repeat(np.arange(pairs.size), length), starts
 
     for _ in range(BALANCE_ROUNDS):
         surplus = s_p - n_p * bucket_mean[pb]
@@ -291,35 +371,38 @@ def balance(
         g, h = g[ok], h[ok]
         if g.size == 0:
             break
+        fill(np.concatenate((g, h)))
         # Aim at fixing the worse of the two completely; accept what lowers the pair's worse deviation.
         target = np.where(dev[h] >= dev[g], -surplus[h], surplus[g])
         worst = np.maximum(dev[g], dev[h])
-        rows_g, kg = rows_of(g)
-        rows_h, kh = rows_of(h)
+        rows_g, kg, starts_g = rows_of(g)
+        rows_h, kh, _ = rows_of(h)
         # Taker rows by (pair, value ascending), searched with the value each giver row would want back.
         perm = argsort_int(value[rows_h], kh, g.size)
         rows_h, kh = rows_h[perm], kh[perm]
         packed_h = kh * span + (value[rows_h] - vmin)
-        want = value[rows_g] - np.rint(target[kg]).astype(np.int64)
+        value_g = value[rows_g]
+        want = value_g - np.rint(target[kg]).astype(np.int64)
         query = kg * span + np.clip(want - vmin, 0, span - 1)
         hi = np.searchsorted(packed_h, query)
         best_err = np.full(rows_g.size, np.inf)
         best_row = np.full(rows_g.size, -1, dtype=np.int64)
+        sig_g, sig_h = signed[g][kg], signed[h][kg]
+        scale_g, scale_h = scale[g][kg], scale[h][kg]
         for cand in (hi - 1, hi):
             c = np.clip(cand, 0, rows_h.size - 1)
             inside = (cand >= 0) & (cand < rows_h.size) & (kh[c] == kg)
-            delta = (value[rows_g] - value[rows_h[c]]).astype(np.float64)
-            gk, hk = g[kg], h[kg]
-            after = np.maximum(np.abs(signed[gk] - delta / scale[gk]), np.abs(signed[hk] + delta / scale[hk]))
+            delta = (value_g - value[rows_h[c]]).astype(np.float64)
+            after = np.maximum(np.abs(sig_g - delta / scale_g), np.abs(sig_h + delta / scale_h))
             err = np.where(inside & (delta > 0), after, np.inf)
             better = err < best_err
             best_err[better], best_row[better] = err[better], rows_h[c][better]
-        # Per pair: the giver row with the smallest error (first in pool order on ties).
-        pick = np.lexsort((rows_g, best_err, kg))
-        lead = np.ones(pick.size, dtype=bool)
-        lead[1:] = kg[pick][1:] != kg[pick][:-1]
-        chosen = pick[lead]
-        chosen = chosen[best_err[chosen] < worst[kg[chosen]]]
+        # Per pair: the giver row with the smallest error, the first in pool order (lowest row) on ties.
+        smallest = np.minimum.reduceat(best_err, starts_g)
+        i_bits = max((rows_g.size - 1).bit_length(), 1)
+        tagged = np.where(best_err == smallest[kg], (rows_g << i_bits) | np.arange(rows_g.size), np.iinfo(np.int64).max)
+        chosen = np.minimum.reduceat(tagged, starts_g) & ((1 << i_bits) - 1)
+        chosen = chosen[best_err[chosen] < worst]
         if chosen.size == 0:
             break
         a_rows, b_rows = rows_g[chosen], best_row[chosen]
@@ -335,9 +418,9 @@ def balance(
         slot[a_rows], slot[b_rows] = sb, sa
     if not touched.any():
         return rep, t
-    # Weighted-EF1 per bucket on the lists (each rep's best = the max of its list); revert failing buckets.
-    # Untouched lists are still sorted by row (pool order): their best is their first row.
-    best = value[members[first]].astype(np.float64)
+    # Weighted-EF1 per bucket (each rep's best = the max of its list); revert failing buckets. Untouched
+    # lists are as dealt: their best is the input's.
+    best = best_all[live].astype(np.float64)
     redo = np.flatnonzero(touched)
     length = n_all[live[redo]]
     offsets = np.repeat(first[redo] - (np.cumsum(length) - length), length) + np.arange(length.sum())
@@ -365,6 +448,20 @@ def balance(
         moved = moved[np.isin(bucket[moved], bad)]
         out[moved] = rep[moved]
     return out, new_t
+
+
+Books = tuple[IntArray, npt.NDArray[np.float64], IntArray]
+"""Per (bucket, rep), indexed by ``bucket * reps + rep``: the count, the sum and the best of the values dealt."""
+
+
+def _books(pid: IntArray, value: IntArray, t: IntArray, size: int) -> Books:
+    """:data:`Books` of a deal (``t`` 0 marks each book's first row, its best: rows are in pool order)."""
+    count = np.bincount(pid, minlength=size).astype(np.int64)
+    total = np.bincount(pid, weights=value, minlength=size).astype(np.float64)
+    best = np.zeros(size, dtype=np.int64)
+    first = t == 0
+    best[pid[first]] = value[first]
+    return count, total, best
 
 
 def _tie_runs(tied: npt.NDArray[np.bool_]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:

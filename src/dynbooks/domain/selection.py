@@ -103,10 +103,18 @@ def _order(
         perm, high = _argsort_int_keys(neg, group, groups)
         out = idx[perm]
         tied = np.flatnonzero(high[1:] == high[:-1])
+    _sort_ties_by_id(out, tied, account_ids)
+    return out
+
+
+def _sort_ties_by_id(out: IntArray, tied: IntArray, account_ids: npt.NDArray[np.object_]) -> None:
+    """Sort, in place, each run of ``out`` whose numeric keys are equal by account id.
+
+    ``tied`` lists the positions i where items i and i + 1 have equal keys (a short list: ties are rare),
+    so only those runs are touched and only their ids are converted to strings.
+    """
     if tied.size == 0:
-        return out
-    # Runs of equal numeric keys (positions i and i + 1 equal for i in `tied`, a short list): sort each
-    # run by account id, leaving the rest in place.
+        return
     new_run = np.ones(tied.size, dtype=bool)
     new_run[1:] = tied[1:] != tied[:-1] + 1
     run = np.cumsum(new_run) - 1
@@ -116,7 +124,6 @@ def _order(
     run_of = np.repeat(np.arange(starts.size), lengths)
     ids = np.asarray(account_ids[out[members]]).astype(str)
     out[members] = out[members][np.lexsort((ids, run_of))]
-    return out
 
 
 def _argsort_int_keys(values: IntArray, group: IntArray | None, groups: int) -> tuple[IntArray, IntArray]:
@@ -304,6 +311,78 @@ def _best_k(idx: IntArray, k: int, key: IntArray, tiebreak: FloatArray, ids: npt
     return np.concatenate((above, order_subset(at, key, tiebreak, ids)[: k - above.size]))
 
 
+def _sampled_cuts(
+    priority: FloatArray, code: npt.NDArray[np.uint16], present: IntArray, bucket_cap: IntArray, counts: IntArray
+) -> FloatArray:
+    """Per eligibility code: a raw priority at or below the ``capacity``-th best of that code (a cut).
+
+    Read off a strided sample of ~65k rows with a safety margin of ~5 standard deviations of a sampled
+    quantile; ``-inf`` where a bucket takes every account of its code, ``+inf`` where it takes none.
+    """
+    n = code.size
+    nb = bucket_cap.size
+    step = max(1, n // 65536)
+    # One grouping of the sample by code (contiguous copies): a strided comparison per code cost ~10x more.
+    sample_code = np.ascontiguousarray(code[::step])
+    by_code = np.argsort(sample_code, kind="stable")
+    sample_p = np.ascontiguousarray(priority[::step])[by_code]
+    bounds = np.searchsorted(sample_code[by_code], np.stack((present, present + 1)))
+    threshold = np.full(1 << nb, np.inf)  # code 0 and buckets without capacity take nothing
+    for c, lo, hi in zip(present.tolist(), bounds[0].tolist(), bounds[1].tolist(), strict=True):
+        cap = int(bucket_cap[c.bit_length() - 1]) if c else 0
+        if cap >= counts[c]:
+            threshold[c] = -np.inf
+        elif cap > 0:
+            mine = sample_p[lo:hi]
+            # Rank of the cut in the sample, widened by ~5 standard deviations of a sampled quantile.
+            want = cap / counts[c] * mine.size
+            rank = int(want + 5 * np.sqrt(want + 1) + 16)
+            threshold[c] = -np.inf if rank >= mine.size else np.partition(mine, mine.size - rank)[mine.size - rank]
+    # Two fixed-point units lower, so that an account left out can never tie with one at the cut.
+    threshold[np.isfinite(threshold)] -= 2.0 / FIXED_POINT
+    return threshold
+
+
+def _by_bucket_then_pool_order(
+    sup: IntArray, sup_bucket: IntArray, key: IntArray, tiebreak: FloatArray, account_ids: npt.NDArray[np.object_],
+    nb: int, n: int,
+) -> tuple[IntArray, IntArray, IntArray]:
+    """``sup`` sorted by (bucket, pool order): ``(accounts, their keys, start of each bucket (nb + 1))``.
+
+    Without tiebreak rows, (bucket, key descending, account index) are packed into one int64 and sorted
+    with ``np.sort``: the sorted words carry the account and its key, so nothing is gathered afterwards
+    (random gathers over these arrays cost more than the sort itself). Equal keys are then ordered by id.
+    """
+    kmin, kmax = (int(key.min()), int(key.max())) if key.size else (0, 0)
+    span = kmax - kmin + 1
+    ibits = max(int(n - 1).bit_length(), 1)
+    if tiebreak.shape[0] == 0 and (nb * span) << ibits < 1 << 62:
+        packed = sup_bucket * span
+        packed += kmax
+        packed -= key
+        packed <<= ibits
+        packed |= sup
+        packed.sort()
+        high = packed >> ibits  # bucket * span + (kmax - key)
+        packed &= (1 << ibits) - 1
+        _sort_ties_by_id(packed, np.flatnonzero(high[1:] == high[:-1]), account_ids)
+        starts = np.searchsorted(high, np.arange(nb + 1, dtype=np.int64) * span)
+        sorted_key = np.repeat(np.arange(nb, dtype=np.int64) * span + kmax, np.diff(starts))
+        sorted_key -= high
+        return packed, sorted_key, starts
+    ordered = _order(sup, -key, [tiebreak[r, sup] for r in range(tiebreak.shape[0])], account_ids, sup_bucket, nb)
+    in_bucket = np.bincount(sup_bucket, minlength=nb)
+    starts = np.concatenate(([0], np.cumsum(in_bucket)))
+    return ordered, _keys_of(ordered, sup, key), starts
+
+
+def _keys_of(accounts: IntArray, sup: IntArray, key: IntArray) -> IntArray:
+    """The keys of ``accounts`` (a permutation of ``sup``, whose keys are ``key``)."""
+    where = np.empty(int(sup.max(initial=-1)) + 1, dtype=np.int64)
+    where[sup] = key
+    return where[accounts]
+
+
 def _select_disjoint(
     priority: FloatArray,
     tiebreak: FloatArray,
@@ -311,79 +390,44 @@ def _select_disjoint(
     code: npt.NDArray[np.uint16],
     present: IntArray,
     bucket_cap: IntArray,
-    counts: IntArray | None = None,
-) -> tuple[IntArray, IntArray] | None:
+    counts: IntArray,
+) -> tuple[IntArray, IntArray, IntArray] | None:
     """Disjoint rules: every bucket's best ``capacity`` accounts, without touching most of the pool twice.
 
-    A cut on the raw priority per bucket is read off a strided sample with a safety margin; the lowest
-    cut keeps a superset of every bucket's best accounts. Keys are computed on that superset only, it is
-    sorted once by (bucket, pool order) and each bucket takes its first ``capacity``. The result is exact
-    or ``None``: it is kept only when, in every bucket, the superset holds at least ``capacity`` accounts
-    and the last one taken has a fixed-point key above that of the cut, so no account left out could have
-    tied with or beaten it. (The sample and
-    the superset depend on row order; the result does not.)
+    The lowest sampled cut (:func:`_sampled_cuts`) keeps a superset of every bucket's best accounts. Keys
+    are computed on that superset only, it is sorted once by (bucket, pool order) and each bucket takes
+    its first ``capacity``. The result is exact or ``None``: it is kept only when, in every bucket, the
+    superset holds at least ``capacity`` accounts and the last one taken has a fixed-point key above that
+    of the cut, so no account left out could have tied with or beaten it. (The sample and the superset
+    depend on row order; the result does not.) Returns ``(accounts, buckets, keys)`` like :func:`select`.
     """
-    n = code.size
     nb = bucket_cap.size
-    if counts is None:
-        counts = np.bincount(code, minlength=1 << nb)
-    step = max(1, n // 65536)
-    sample_p, sample_code = priority[::step], code[::step]
-    threshold = np.full(1 << nb, np.inf)  # code 0 and buckets without capacity take nothing
-    cap_of = np.zeros(1 << nb, dtype=np.int64)
-    for c in present.tolist():
-        if c == 0:
-            continue
-        b = c.bit_length() - 1
-        cap = int(bucket_cap[b])
-        cap_of[c] = cap
-        if cap >= counts[c]:
-            threshold[c] = -np.inf
-        elif cap > 0:
-            mine = sample_p[sample_code == c]
-            # Rank of the cut in the sample, widened by ~5 standard deviations of a sampled quantile.
-            want = cap / counts[c] * mine.size
-            rank = int(want + 5 * np.sqrt(want + 1) + 16)
-            threshold[c] = -np.inf if rank >= mine.size else np.partition(mine, mine.size - rank)[mine.size - rank]
-    # Two fixed-point units lower, so that an account left out can never tie with one at the cut.
-    threshold[np.isfinite(threshold)] -= 2.0 / FIXED_POINT
+    threshold = _sampled_cuts(priority, code, present, bucket_cap, counts)
     floor = threshold[present].min()
     if not np.isfinite(floor):
         return None  # some bucket needs everything of its type: the general path is as fast
     bucket_of = np.full(1 << nb, -1, dtype=np.int64)
     for c in present.tolist():
-        if c and cap_of[c] > 0:
+        if c and bucket_cap[c.bit_length() - 1] > 0:
             bucket_of[c] = c.bit_length() - 1
     sup = np.flatnonzero(priority >= floor)
     sup_bucket = bucket_of[code[sup]]
     keep = sup_bucket >= 0
-    sup, sup_bucket = sup[keep], sup_bucket[keep]
-    # One sort of the superset by (bucket, pool order); each bucket then takes its first `capacity`.
-    key = priority_key(priority[sup])
-    ordered = _order(sup, -key, [tiebreak[r, sup] for r in range(tiebreak.shape[0])], account_ids, sup_bucket, nb)
-    in_bucket = np.bincount(sup_bucket, minlength=nb)
-    start = np.cumsum(in_bucket) - in_bucket
-    parts: list[IntArray] = []
-    taken_buckets: list[int] = []
-    for c in present.tolist():
-        b = int(bucket_of[c])
-        if b < 0:
-            continue
-        cap = int(cap_of[c])
-        if cap > in_bucket[b]:
-            return None  # the margin was not enough: fewer candidates than slots
-        last = ordered[start[b] + cap - 1]
-        if priority_key(priority[last : last + 1])[0] <= priority_key(np.array([floor]))[0]:
-            return None  # an account below the cut could tie with the last one taken
-        parts.append(ordered[start[b] : start[b] + cap])
-        taken_buckets.append(b)
-    if not parts:
-        empty = np.zeros(0, dtype=np.int64)
-        return empty, empty
-    # Codes 1, 2, 4, ... ascend with their bucket, so the parts are already in bucket order.
-    accounts = np.concatenate(parts)
-    buckets = np.repeat(np.array(taken_buckets, dtype=np.int64), [part.size for part in parts])
-    return accounts, buckets
+    if not keep.all():
+        sup, sup_bucket = sup[keep], sup_bucket[keep]
+    ordered, key, starts = _by_bucket_then_pool_order(
+        sup, sup_bucket, priority_key(priority[sup]), tiebreak, account_ids, nb, priority.size
+    )
+    floor_key = int(priority_key(np.array([floor]))[0])
+    cap = np.where(bucket_of[1 << np.arange(nb)] >= 0, bucket_cap, 0)
+    if (cap > np.diff(starts)).any():
+        return None  # the margin was not enough: fewer candidates than slots
+    last = starts[:-1] + cap - 1
+    if (key[last[cap > 0]] <= floor_key).any():
+        return None  # an account below the cut could tie with the last one taken
+    # The first `capacity` of each bucket, as one index (buckets ascend, so the result is in bucket order).
+    take = np.repeat(starts[:-1] - (np.cumsum(cap) - cap), cap) + np.arange(int(cap.sum()))
+    return ordered[take], np.repeat(np.arange(nb, dtype=np.int64), cap), key[take]
 
 
 def select(
@@ -392,8 +436,9 @@ def select(
     account_ids: npt.NDArray[np.object_],
     eligible: BoolArray,
     bucket_cap: IntArray,
-) -> tuple[IntArray, IntArray]:
-    """An optimal selection: ``(accounts, buckets)``, sorted by bucket, then in pool order inside a bucket.
+) -> tuple[IntArray, IntArray, IntArray]:
+    """An optimal selection: ``(accounts, buckets, keys)``, sorted by bucket, then in pool order inside a
+    bucket; ``keys`` are the accounts' fixed-point priorities (:func:`priority_key`), which dealing needs.
 
     Maximises the total fixed-point priority subject to eligibility and ``bucket_cap``. Inside a type,
     the best accounts go to the lowest-numbered buckets of that type's share (from one max-flow).
@@ -404,7 +449,7 @@ def select(
     n, nb = eligible.shape
     empty = np.zeros(0, dtype=np.int64)
     if n == 0 or nb == 0:
-        return empty, empty
+        return empty, empty, empty
     if nb <= 16:
         code = eligibility_codes(eligible).astype(np.uint16)
         code_counts = np.bincount(code, minlength=1 << nb)
@@ -425,7 +470,7 @@ def select(
              for t in range(nt)]
     stream = order_subset(np.concatenate(parts), key, tiebreak, account_ids)
     if stream.size == 0:
-        return empty, empty
+        return empty, empty, empty
     stream_type = types[stream]
     size = stream.size
     in_stream = np.argsort(stream_type.astype(np.uint16) if nt < 65536 else stream_type, kind="stable")
@@ -476,4 +521,5 @@ def select(
     taken_positions = np.flatnonzero(bucket_at >= 0)
     chosen = bucket_at[taken_positions]
     by_bucket = np.argsort(chosen.astype(np.uint16) if nb < 65536 else chosen, kind="stable")
-    return stream[taken_positions[by_bucket]], chosen[by_bucket]
+    selected = stream[taken_positions[by_bucket]]
+    return selected, chosen[by_bucket], key[selected]
