@@ -7,16 +7,18 @@ from datetime import timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import and_, select
 
 from dynbooks.domain.clock import day_number
 from dynbooks.domain.errors import NotFound
 from dynbooks.domain.retrieval import idle_days, warn_due
+from dynbooks.domain.scoring import priorities
 from dynbooks.services.books import rules_of_role
 from dynbooks.services.context import Context
 from dynbooks.services.distribute import eligibility, taken_mask
 from dynbooks.services.market import load_market
-from dynbooks.store.schema import account_roles, accounts, assignments, events, reps
+from dynbooks.store.queries import live_signals
+from dynbooks.store.schema import account_roles, accounts, assignments, events, reps, signals
 
 __all__ = ["book", "explain", "export_owners", "export_state", "history", "pool"]
 
@@ -24,45 +26,73 @@ NEW_DAYS = 7
 
 
 def book(ctx: Context, rep_id: str) -> dict[str, Any]:
-    """The rep's accounts, best first, with the new ones and the ones about to be retrieved marked."""
+    """The rep's accounts, best first, with the new ones and the ones about to be retrieved marked.
+
+    Two indexed queries (the rep's owned rows with each account's name and fit score; the live signals of
+    those accounts), the priority by the one formula (:func:`dynbooks.domain.scoring.priorities`) and the
+    retrieval clock evaluated once per book rule, not per account.
+    """
+    ar = account_roles.c
+    mine = and_(ar.rep_id == rep_id, ar.state == "owned")
     with ctx.reading() as conn:
-        rep = conn.execute(select(reps).where(reps.c.rep_id == rep_id)).first()
+        rep = conn.execute(select(reps.c.name, reps.c.book_rule, reps.c.active, reps.c.unavailable_until)
+                           .where(reps.c.rep_id == rep_id)).first()
         if rep is None:
             raise NotFound(f"rep {rep_id!r} does not exist")
-        rows = conn.execute(select(account_roles.c.account_id, account_roles.c.role, account_roles.c.rule,
-                                   account_roles.c.segment, account_roles.c.assigned_at, account_roles.c.worked_at,
-                                   account_roles.c.over_capacity)
-                            .where(account_roles.c.rep_id == rep_id, account_roles.c.state == "owned")).all()
-        market = load_market(conn, ctx.config, ctx.now, only=[r.account_id for r in rows])
+        rows = conn.execute(
+            select(ar.account_id, ar.role, ar.rule, ar.segment, ar.assigned_at, ar.worked_at, ar.over_capacity,
+                   accounts.c.name, accounts.c.fit_score)
+            .join(accounts, accounts.c.account_id == ar.account_id).where(mine)
+        ).all()
+        live = conn.execute(
+            select(signals.c.account_id, signals.c.strength, signals.c.occurred_at)
+            .where(live_signals(ctx.now), signals.c.account_id.in_(select(ar.account_id).where(mine)))
+        ).all()
+    n = len(rows)
     today = day_number(ctx.now.day)
-    away = -1 if rep.unavailable_until is None else day_number(rep.unavailable_until)
+    # Priority per account (an account the rep owns in two roles is listed twice, scored once).
+    ids = sorted({r.account_id for r in rows})
+    slot = {a: k for k, a in enumerate(ids)}
+    fit = np.full(len(ids), np.nan, dtype=np.float64)
+    for r in rows:
+        if r.fit_score is not None:
+            fit[slot[r.account_id]] = r.fit_score
+    priority = priorities(
+        fit,
+        np.array([slot[s.account_id] for s in live], dtype=np.int64),
+        np.array([s.strength for s in live], dtype=np.float64),
+        np.array([max(0, today - day_number(s.occurred_at.date())) for s in live], dtype=np.int64),
+        ctx.config.scoring.timing_half_life_days,
+    ).tolist()
+    assigned = np.array([day_number(r.assigned_at.date()) for r in rows], dtype=np.int64)
     worked = np.array([day_number(r.worked_at.date()) for r in rows], dtype=np.int64)
-    away_days = np.full(len(rows), away, dtype=np.int64)
-    idle = idle_days(worked, away_days, today)
-    # The retrieval rule differs per book rule: evaluate each rule's rows at once.
-    after = np.zeros(len(rows), dtype=np.int64)
-    warning = np.zeros(len(rows), dtype=bool)
+    away = np.full(n, -1 if rep.unavailable_until is None else day_number(rep.unavailable_until), dtype=np.int64)
+    idle = idle_days(worked, away, today)
+    # The retrieval rule differs per book rule: each rule's rows at once.
+    left = np.zeros(n, dtype=np.int64)
+    known = np.zeros(n, dtype=bool)
+    warning = np.zeros(n, dtype=bool)
     rule_names = np.array([r.rule or "" for r in rows], dtype=object)
-    for name in set(rule_names):
+    for name in set(rule_names.tolist()):
         rule = ctx.config.rules.get(name)
         if rule is None:
             continue
-        mine = rule_names == name
-        after[mine] = rule.retrieve_after_days
-        warning[mine] = warn_due(worked[mine], away_days[mine], today, rule.retrieve_after_days, rule.warn_days)
-    out = []
-    for k, r in enumerate(rows):
-        i = market.index[r.account_id]
-        known = r.rule in ctx.config.rules
-        out.append({
-            "account_id": r.account_id, "name": market.columns["name"][i], "role": r.role, "rule": r.rule,
-            "segment": r.segment, "priority": round(float(market.priority[i]), 6),
-            "assigned": r.assigned_at.date().isoformat(), "new": (ctx.now.day - r.assigned_at.date()).days < NEW_DAYS,
-            "idle_days": int(idle[k]), "retrieve_in_days": int(after[k] - idle[k]) if known else None,
-            "warning": bool(warning[k]), "over_capacity": bool(r.over_capacity),
-        })
+        these = rule_names == name
+        known[these] = True
+        left[these] = rule.retrieve_after_days - idle[these]
+        warning[these] = warn_due(worked[these], away[these], today, rule.retrieve_after_days, rule.warn_days)
+    assigned_iso = (np.datetime64("1970-01-01") + assigned).astype(str)
+    new = (today - assigned) < NEW_DAYS
+    out = [{
+        "account_id": r.account_id, "name": r.name, "role": r.role, "rule": r.rule, "segment": r.segment,
+        "priority": round(priority[slot[r.account_id]], 6), "assigned": a, "new": is_new, "idle_days": i,
+        "retrieve_in_days": d if k else None,
+        "warning": w, "over_capacity": bool(r.over_capacity),
+    } for r, a, is_new, i, d, k, w in zip(rows, assigned_iso.tolist(), new.tolist(),
+                                             idle.tolist(), left.tolist(), known.tolist(), warning.tolist(),
+                                             strict=True)]
     out.sort(key=lambda d: (-d["priority"], d["account_id"]))
-    return {"rep_id": rep_id, "name": rep.name, "rule": rep.book_rule, "active": rep.active, "size": len(out),
+    return {"rep_id": rep_id, "name": rep.name, "rule": rep.book_rule, "active": rep.active, "size": n,
             "accounts": out}
 
 
