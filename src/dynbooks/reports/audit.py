@@ -25,17 +25,15 @@ import numpy as np
 import numpy.typing as npt
 from sqlalchemy import Connection
 
-from dynbooks.domain.clock import Now, day_number
+from dynbooks.domain.clock import Now
 from dynbooks.domain.rules import Config
-from dynbooks.reports.coverage import coverage_counts
-from dynbooks.reports.data import NO_DAY, load_accounts, load_reps, owned_rows, rep_in_scope
+from dynbooks.reports.aggregate import AE_HOARDING_DAYS, account_cube, owned_groups
+from dynbooks.reports.data import load_reps, rep_in_scope
 from dynbooks.reports.model import Report, ReportFilters
 
 __all__ = ["AE_HOARDING_DAYS", "COLUMNS", "audit", "gini"]
 
 COLUMNS = ["owner_id", "accounts", "worked_90", "hoarded", "idle_90", "ae_idle", "hoarding", "team", "manager"]
-AE_HOARDING_DAYS = 30
-"""The AE hoarding window when the rule sets no ``hoarding_days`` (SPEC §5)."""
 TOP = 5
 
 
@@ -50,50 +48,27 @@ def gini(values: npt.NDArray[np.float64]) -> float:
 
 
 def audit(conn: Connection, config: Config, now: Now, filters: ReportFilters) -> Report:
-    today = day_number(now.day)
     reps = load_reps(conn)
     people = dataclasses.replace(filters, rule=None)
-    owned = owned_rows(conn, config, now)
-    keep = owned.rep_mask(lambda rep_id: rep_in_scope(reps.get(rep_id), people))
-    if filters.rule:
-        keep &= owned.rule == filters.rule
-    age = today - owned.owner_last
-    worked = (owned.owner_last != NO_DAY) & (age < 90)
-    window = np.zeros(owned.n, dtype=np.int64)  # 0 = no AE hoarding rule for the row
-    for rule_name in {str(r) for r in owned.rule}:
-        rule = config.rules.get(rule_name)
-        days = rule.hoarding_days if rule and rule.hoarding_days else None
-        if days is None and rule is not None and rule.role == "ae":
-            days = AE_HOARDING_DAYS
-        if days:
-            window[owned.rule == rule_name] = days
-    role_ae = (owned.role == "ae") & (window == 0)
-    window[role_ae] = AE_HOARDING_DAYS
-    ae_idle = (window > 0) & ~owned.open_opp & ((owned.owner_last == NO_DAY) | (age >= window))
-    hoarded = ~worked | ae_idle
-
-    owner_ids = owned.rep_id[keep].astype(str)
-    uniq, inverse = np.unique(owner_ids, return_inverse=True)
-    inverse = inverse.reshape(-1)
-    k = len(uniq)
-
-    def per_owner(mask: npt.NDArray[np.bool_]) -> npt.NDArray[np.int64]:
-        return np.bincount(inverse, weights=mask[keep].astype(float), minlength=k).astype(np.int64)
-
-    counts = np.bincount(inverse, minlength=k)
-    stats = {"worked_90": per_owner(worked), "ae_idle": per_owner(ae_idle), "hoarded": per_owner(hoarded)}
-    rows: list[dict[str, Any]] = []
-    for i, owner in enumerate(uniq):
-        rows.append(_row(str(owner), int(counts[i]), {name: int(v[i]) for name, v in stats.items()}, reps))
-    listed = {r["owner_id"] for r in rows}
+    groups = owned_groups(conn, config, now)
+    stats: dict[str, dict[str, int]] = {}
+    for i, rep_id in enumerate(groups.rep_id):
+        if not rep_in_scope(reps.get(rep_id), people) or (filters.rule and groups.rule[i] != filters.rule):
+            continue
+        mine = stats.setdefault(rep_id, {"accounts": 0, "worked_90": 0, "ae_idle": 0, "hoarded": 0})
+        mine["accounts"] += int(groups.size[i])
+        mine["worked_90"] += int(groups.worked_90[i])
+        mine["ae_idle"] += int(groups.ae_idle[i])
+        mine["hoarded"] += int(groups.hoarded[i])
+    rows: list[dict[str, Any]] = [_row(owner, s["accounts"], s, reps) for owner, s in sorted(stats.items())]
     for rep in reps.values():
-        if rep.active and rep.rep_id not in listed and rep_in_scope(rep, filters):
+        if rep.active and rep.rep_id not in stats and rep_in_scope(rep, filters):
             rows.append(_row(rep.rep_id, 0, {"worked_90": 0, "ae_idle": 0, "hoarded": 0}, reps))
     rows.sort(key=lambda r: (-r["accounts"], r["owner_id"]))
 
-    table = load_accounts(conn, config, now, activity=True, opportunity=True)
     rules = [r for r in config.book_rule if filters.rule is None or r.name == filters.rule]
-    cov = coverage_counts(table, table.tam(config, rules), today)
+    cube = account_cube(conn, config, now, rules, signal=False, fit=False)
+    cov = cube.counts(cube.tam([r.name for r in rules]))
     total = sum(r["accounts"] for r in rows)
     extra: dict[str, Any] = {
         **cov,

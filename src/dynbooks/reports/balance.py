@@ -14,7 +14,7 @@ Rows are ordered by rule, then rep id.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date
 from typing import Any
 
 import numpy as np
@@ -23,7 +23,8 @@ from sqlalchemy import Connection
 from dynbooks.domain.capacity import segment_capacity
 from dynbooks.domain.clock import Now, day_number
 from dynbooks.domain.rules import Config
-from dynbooks.reports.data import load_reps, owned_rows, rep_in_scope
+from dynbooks.reports.aggregate import owned_groups, signal_weight_per_rep
+from dynbooks.reports.data import load_reps, rep_in_scope
 from dynbooks.reports.model import Report, ReportFilters
 
 __all__ = ["COLUMNS", "balance"]
@@ -36,22 +37,25 @@ COLUMNS = [
 
 def balance(conn: Connection, config: Config, now: Now, filters: ReportFilters) -> Report:
     reps = [r for r in load_reps(conn).values() if r.active and rep_in_scope(r, filters)]
-    owned = owned_rows(conn, config, now)
+    groups = owned_groups(conn, config, now)
+    signal = signal_weight_per_rep(conn, config, now)
     today = day_number(now.day)
-    week_start = day_number(now.day - timedelta(days=now.day.weekday()))
     position = {r.rep_id: i for i, r in enumerate(sorted(reps, key=lambda r: r.rep_id))}
     k = len(position)
-    uniq, inverse = np.unique(owned.rep_id.astype(str), return_inverse=True)
-    which = np.array([position.get(str(u), -1) for u in uniq], dtype=np.int64)[inverse.reshape(-1)]
+    which = np.array([position.get(rep_id, -1) for rep_id in groups.rep_id], dtype=np.int64)
     mine = which >= 0
     which = which[mine]
-    size = np.bincount(which, minlength=k)
-    total = np.bincount(which, weights=owned.priority[mine], minlength=k)
-    new = np.bincount(which, weights=(owned.assigned[mine] >= week_start).astype(float), minlength=k)
-    untouched = ~owned.touched[mine]
-    n_untouched = np.bincount(which, weights=untouched.astype(float), minlength=k)
+    size = np.bincount(which, weights=groups.size[mine], minlength=k).astype(np.int64)
+    total = np.bincount(which, weights=groups.fit[mine], minlength=k)
+    for rep_id, i in position.items():
+        total[i] += signal.get(rep_id, 0.0)
+    new = np.bincount(which, weights=groups.new_this_week[mine], minlength=k)
+    n_untouched = np.bincount(which, weights=groups.untouched[mine], minlength=k)
     oldest = np.full(k, -1, dtype=np.int64)
-    np.maximum.at(oldest, which[untouched], today - owned.assigned[mine][untouched])
+    for i, first in zip(which.tolist(), [d for d, m in zip(groups.oldest_untouched, mine, strict=True) if m],
+                        strict=True):
+        if first is not None:
+            oldest[i] = max(int(oldest[i]), today - day_number(date.fromisoformat(first)))
 
     rows: list[dict[str, Any]] = []
     for rep in sorted(reps, key=lambda r: (r.rule, r.rep_id)):

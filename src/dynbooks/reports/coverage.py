@@ -21,60 +21,51 @@ import numpy as np
 import numpy.typing as npt
 from sqlalchemy import Connection
 
-from dynbooks.domain.clock import Now, day_number
+from dynbooks.domain.clock import Now
 from dynbooks.domain.rules import Config
-from dynbooks.reports.data import NO_DAY, AccountTable, load_accounts, load_reps, owned_rows, rep_in_scope
+from dynbooks.reports.aggregate import AccountCube, account_cube, owned_groups
+from dynbooks.reports.data import load_reps, rep_in_scope
 from dynbooks.reports.model import Report, ReportFilters
 
-__all__ = ["COLUMNS", "coverage", "coverage_counts"]
+__all__ = ["COLUMNS", "coverage"]
 
 COLUMNS = ["rule", "tam", "nbtam", "worked_30", "worked_60", "worked_90", "owned_unworked", "never_worked", "owned"]
 Mask = npt.NDArray[np.bool_]
 
 
-def coverage_counts(table: AccountTable, tam: Mask, today: int) -> dict[str, Any]:
-    """TAM, NBTAM, worked shares and never-worked for the accounts in ``tam``."""
-    nb = table.nbtam(tam)
-    n_nb = int(nb.sum())
-    ages = today - table.last_activity
-    out: dict[str, Any] = {"tam": int(tam.sum()), "nbtam": n_nb}
-    for days in (30, 60, 90):
-        worked = nb & (table.last_activity != NO_DAY) & (ages < days)
-        out[f"worked_{days}"] = round(int(worked.sum()) / n_nb, 4) if n_nb else None
-    out["never_worked"] = int((nb & (table.last_activity == NO_DAY)).sum())
-    return out
-
-
 def coverage(conn: Connection, config: Config, now: Now, filters: ReportFilters) -> Report:
-    table = load_accounts(conn, config, now, activity=True, opportunity=True, signal=True)
-    today = day_number(now.day)
-    owned = owned_rows(conn, config, now)
+    cube = account_cube(conn, config, now, config.book_rule, signal=True, fit=True)
+    groups = owned_groups(conn, config, now)
     reps = load_reps(conn)
     people = dataclasses.replace(filters, rule=None)
-    in_scope = owned.rep_mask(lambda rep_id: rep_in_scope(reps.get(rep_id), people))
-    unworked = ~owned.touched & in_scope
+    kept = {rep_id: rep_in_scope(reps.get(rep_id), people) for rep_id in set(groups.rep_id)}
+    in_scope = np.array([kept[r] for r in groups.rep_id], dtype=bool)
+    rule_of = np.array([str(r) for r in groups.rule], dtype=object)
+
+    def owned_counts(mask: Mask) -> dict[str, int]:
+        return {"owned_unworked": int(groups.untouched[in_scope & mask].sum()),
+                "owned": int(groups.size[in_scope & mask].sum())}
 
     rules = [r for r in config.book_rule if filters.rule is None or r.name == filters.rule]
     rows: list[dict[str, Any]] = []
     for rule in rules:
-        counts = coverage_counts(table, table.tam(config, [rule]), today)
-        mine = owned.rule == rule.name
-        rows.append({"rule": rule.name, **counts, "owned_unworked": int((unworked & mine).sum()),
-                     "owned": int((in_scope & mine).sum())})
-    all_tam = table.tam(config, config.book_rule)
+        counts = cube.counts(cube.tam([rule.name]))
+        rows.append({"rule": rule.name, **counts, **owned_counts(np.asarray(rule_of == rule.name, dtype=np.bool_))})
     if filters.rule is None:
-        rows.append({"rule": "all", **coverage_counts(table, all_tam, today),
-                     "owned_unworked": int(unworked.sum()), "owned": int(in_scope.sum())})
-    bands_tam = table.tam(config, rules)
-    return Report("coverage", now.day, list(COLUMNS), rows, {"bands": _bands(table, bands_tam, today)})
+        everything = np.ones(len(groups.rep_id), dtype=bool)
+        rows.append({"rule": "all", **cube.counts(cube.tam([r.name for r in config.book_rule])),
+                     **owned_counts(everything)})
+    bands_tam = cube.tam([r.name for r in rules])
+    return Report("coverage", now.day, list(COLUMNS), rows, {"bands": _bands(cube, bands_tam)})
 
 
-def _bands(table: AccountTable, tam: Mask, today: int) -> list[dict[str, Any]]:
-    fit = table.columns["fit_score"]
+def _bands(cube: AccountCube, tam: Mask) -> list[dict[str, Any]]:
+    fit = cube.fit
     scored = tam & ~np.isnan(fit)
     bands: list[tuple[str, Mask]] = []
     if scored.any():
-        q25, q50, q75 = np.quantile(fit[scored], [0.25, 0.5, 0.75])
+        # The quartiles of the TAM's scores, one value per account (the groups hold each score's count).
+        q25, q50, q75 = np.quantile(np.repeat(fit[scored], cube.count[scored]), [0.25, 0.5, 0.75])
         with np.errstate(invalid="ignore"):
             bands += [
                 ("fit: top 25%", scored & (fit >= q75)),
@@ -83,6 +74,6 @@ def _bands(table: AccountTable, tam: Mask, today: int) -> list[dict[str, Any]]:
                 ("fit: bottom 25%", scored & (fit < q25)),
             ]
     bands.append(("fit: none", tam & np.isnan(fit)))
-    bands.append(("timing: live signal", tam & table.live_signal))
-    bands.append(("timing: none", tam & ~table.live_signal))
-    return [{"band": name, **coverage_counts(table, np.asarray(mask, dtype=np.bool_), today)} for name, mask in bands]
+    bands.append(("timing: live signal", tam & cube.live))
+    bands.append(("timing: none", tam & ~cube.live))
+    return [{"band": name, **cube.counts(np.asarray(mask, dtype=np.bool_))} for name, mask in bands]

@@ -18,12 +18,12 @@ from collections import defaultdict
 from datetime import datetime, time, timedelta
 from typing import Any
 
-import numpy as np
 from sqlalchemy import ColumnElement, Connection, and_, func, or_, select, true
 
 from dynbooks.domain.clock import Now
 from dynbooks.domain.rules import Config
-from dynbooks.reports.data import horizon, load_accounts, load_reps, rep_in_scope
+from dynbooks.reports.aggregate import ready_counts
+from dynbooks.reports.data import horizon, load_reps, rep_in_scope
 from dynbooks.reports.model import Report, ReportFilters
 from dynbooks.reports.periods import day_of, day_sql, period_label, window
 from dynbooks.store.schema import events
@@ -94,21 +94,9 @@ def flow(conn: Connection, config: Config, now: Now, filters: ReportFilters) -> 
 
 def _ready(conn: Connection, config: Config, now: Now, filters: ReportFilters) -> tuple[int, list[dict[str, Any]]]:
     rules = [r for r in config.book_rule if filters.rule is None or r.name == filters.rule]
+    total, per_rule = ready_counts(conn, config, now, rules)
+    # Grouped by role, in the order roles first appear (as the rules are listed).
     roles = list(dict.fromkeys(r.role for r in rules))
-    table = load_accounts(conn, config, now, roles=roles)
-    usable = (
-        table.enrolled(config)
-        & (table.columns["status"] == "active")
-        & np.array([d is None for d in table.columns["duplicate_of"]], dtype=bool)
-    )
-    total = 0
-    by_rule = []
-    for role in roles:
-        pool = usable & ~table.has_row[role]
-        any_rule = np.zeros(table.n, dtype=bool)
-        for rule in (r for r in rules if r.role == role):
-            match = pool & table.matches(rule.filter)
-            any_rule |= match
-            by_rule.append({"rule": rule.name, "role": role, "ready": int(match.sum())})
-        total += int(any_rule.sum())
+    by_rule = [{"rule": r.name, "role": role, "ready": n}
+               for role in roles for r, n in zip(rules, per_rule, strict=True) if r.role == role]
     return total, by_rule

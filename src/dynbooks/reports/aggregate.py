@@ -1,0 +1,322 @@
+"""The set-based reads behind balance, coverage, audit and flow: GROUP BY in the database, a few rows out.
+
+No report loads the accounts or the owned rows into Python any more (at 5M accounts that alone took longer
+than the 2 s a report may take). Book-rule filters are compiled to SQL by :mod:`dynbooks.store.filters_sql`
+from the same tables of conditions the cycle evaluates with numpy, and every per-account fact (the last
+meaningful activity, an open opportunity, a live signal, a row for a role) is a correlated sub-query that
+an index answers, evaluated only for the accounts the filters keep.
+
+Days are compared as ISO text ``YYYY-MM-DD`` (:func:`day_sql`), which both databases order like dates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    and_,
+    case,
+    exists,
+    false,
+    func,
+    literal_column,
+    not_,
+    null,
+    or_,
+    select,
+)
+
+from dynbooks.domain.clock import Now, day_number
+from dynbooks.domain.rules import BookRule, Config
+from dynbooks.reports.data import horizon
+from dynbooks.reports.periods import day_sql
+from dynbooks.store.filters_sql import compile_filter
+from dynbooks.store.queries import live_signals
+from dynbooks.store.schema import account_roles, accounts, activities, opportunities, signals
+
+__all__ = [
+    "AE_HOARDING_DAYS",
+    "AccountCube",
+    "OwnedGroups",
+    "account_cube",
+    "owned_groups",
+    "ready_counts",
+    "signal_weight_per_rep",
+]
+
+AE_HOARDING_DAYS = 30
+"""The AE hoarding window when the rule sets no ``hoarding_days`` (SPEC §5)."""
+
+
+def _iso(day: date) -> str:
+    return day.isoformat()
+
+
+def open_opportunity(now: Now, account_id: Any) -> ColumnElement[bool]:
+    """An opportunity of the account is open (created by the horizon, not closed)."""
+    return exists().where(
+        opportunities.c.account_id == account_id,
+        opportunities.c.is_closed == false(),
+        opportunities.c.created_at <= horizon(now),
+    )
+
+
+def last_meaningful(config: Config, now: Now, account_id: Any, rep_id: Any = None) -> ColumnElement[Any]:
+    """The day (ISO text) of the last meaningful activity on the account by anyone (or by ``rep_id``); NULL: never."""
+    cond = [
+        activities.c.account_id == account_id,
+        activities.c.type.in_(list(config.activity.meaningful_types)),
+        activities.c.occurred_at <= horizon(now),
+    ]
+    if rep_id is not None:
+        cond.insert(1, activities.c.rep_id == rep_id)
+    return select(day_sql(func.max(activities.c.occurred_at))).where(*cond).scalar_subquery()
+
+
+def live_signal(now: Now, account_id: Any) -> ColumnElement[bool]:
+    return exists().where(signals.c.account_id == account_id, live_signals(now))
+
+
+def _any(conds: Sequence[ColumnElement[bool]]) -> ColumnElement[bool]:
+    return or_(false(), *conds)
+
+
+def _flag(cond: ColumnElement[bool]) -> ColumnElement[int]:
+    return case((cond, 1), else_=0)
+
+
+# --- owned rows ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class OwnedGroups:
+    """Owned (account, role) rows counted per (rep, rule, role): one entry per group, as columns."""
+
+    rep_id: list[str]
+    rule: list[str | None]
+    role: list[str]
+    size: npt.NDArray[np.int64]
+    fit: npt.NDArray[np.float64]
+    new_this_week: npt.NDArray[np.int64]
+    untouched: npt.NDArray[np.int64]
+    oldest_untouched: list[str | None]
+    worked_90: npt.NDArray[np.int64]
+    ae_idle: npt.NDArray[np.int64]
+    hoarded: npt.NDArray[np.int64]
+
+
+def hoarding_window(config: Config, rule_name: str | None, role: str) -> int:
+    """The AE-hoarding window of a row of ``rule_name`` and ``role`` in days (0: none)."""
+    rule = config.rules.get(str(rule_name)) if rule_name is not None else None
+    days = rule.hoarding_days if rule and rule.hoarding_days else None
+    if days is None and rule is not None and rule.role == "ae":
+        days = AE_HOARDING_DAYS
+    if not days and role == "ae":
+        days = AE_HOARDING_DAYS
+    return int(days or 0)
+
+
+def owned_groups(conn: Connection, config: Config, now: Now) -> OwnedGroups:
+    """Every owned row, aggregated per (rep, rule, role) in one query.
+
+    ``untouched``: the owner logged no meaningful activity on or after the day of assignment;
+    ``oldest_untouched``: the earliest assignment day among those; ``worked_90``: the owner's last meaningful
+    activity (whenever it happened) is within 90 days; ``ae_idle``: rows under an AE-hoarding window with no
+    open opportunity and no meaningful activity by the owner for that many days; ``hoarded``: not
+    worked_90 or ae_idle. ``fit``: the sum of fit scores (missing counts 0).
+    """
+    ar = account_roles
+    today = now.day
+    week_start = today - timedelta(days=today.weekday())
+    rows = (
+        select(
+            ar.c.rep_id, ar.c.rule, ar.c.role,
+            day_sql(ar.c.assigned_at).label("assigned"),
+            func.coalesce(accounts.c.fit_score, 0.0).label("fit"),
+            open_opportunity(now, ar.c.account_id).label("open_opp"),
+            last_meaningful(config, now, ar.c.account_id, ar.c.rep_id).label("last"),
+        )
+        .select_from(ar.join(accounts, accounts.c.account_id == ar.c.account_id))
+        .where(ar.c.state == "owned")
+        # Materialised: the sub-queries run once per row, not once per use in the aggregates below.
+        .cte("owned")
+        .prefix_with("MATERIALIZED")
+    )
+    last, assigned = rows.c["last"], rows.c.assigned
+    touched = and_(last.is_not(None), or_(assigned.is_(None), last >= assigned))
+    worked_90 = and_(last.is_not(None), last > _iso(today - timedelta(days=90)))
+
+    def idle_for(days: int) -> ColumnElement[bool]:
+        return and_(not_(rows.c.open_opp), or_(last.is_(None), last <= _iso(today - timedelta(days=days))))
+
+    # The window is a function of (rule, role): one branch per rule that has one, then role "ae".
+    windowed = [(r.name, hoarding_window(config, r.name, r.role)) for r in config.book_rule]
+    branches = [and_(rows.c.rule == name, idle_for(days)) for name, days in windowed if days]
+    ruled = [name for name, days in windowed if days]
+    branches.append(and_(rows.c.role == "ae", or_(rows.c.rule.is_(None), rows.c.rule.not_in(ruled)),
+                         idle_for(AE_HOARDING_DAYS)))
+    ae_idle = _any(branches)
+    query = (
+        select(
+            rows.c.rep_id, rows.c.rule, rows.c.role, func.count(), func.sum(rows.c.fit),
+            func.sum(_flag(assigned >= _iso(week_start))),
+            func.sum(_flag(not_(touched))),
+            func.min(case((not_(touched), assigned), else_=None)),
+            func.sum(_flag(worked_90)),
+            func.sum(_flag(ae_idle)),
+            func.sum(_flag(or_(not_(worked_90), ae_idle))),
+        )
+        .group_by(rows.c.rep_id, rows.c.rule, rows.c.role)
+        .order_by(rows.c.rep_id, rows.c.rule, rows.c.role)
+    )
+    out = conn.execute(query).all()
+    t: list[Sequence[Any]] = list(zip(*out, strict=True)) if out else [() for _ in range(11)]
+
+    def ints(i: int) -> npt.NDArray[np.int64]:
+        return np.array([int(v or 0) for v in t[i]], dtype=np.int64)
+
+    return OwnedGroups(
+        rep_id=[str(v) for v in t[0]], rule=[None if v is None else str(v) for v in t[1]],
+        role=[str(v) for v in t[2]], size=ints(3), fit=np.array([float(v or 0.0) for v in t[4]]),
+        new_this_week=ints(5), untouched=ints(6), oldest_untouched=[None if v is None else str(v)[:10] for v in t[7]],
+        worked_90=ints(8), ae_idle=ints(9), hoarded=ints(10),
+    )
+
+
+def signal_weight_per_rep(conn: Connection, config: Config, now: Now) -> dict[str, float]:
+    """Per rep, Σ over its owned rows of the live signals' decayed strength (the timing part of priority,
+    SPEC §10): strengths summed per (rep, signal day) in SQL, decayed here."""
+    ar = account_roles
+    day = day_sql(signals.c.occurred_at)
+    rows = conn.execute(
+        select(ar.c.rep_id, day, func.sum(signals.c.strength))
+        .select_from(ar.join(signals, signals.c.account_id == ar.c.account_id))
+        .where(ar.c.state == "owned", live_signals(now))
+        .group_by(ar.c.rep_id, day)
+    ).all()
+    out: dict[str, float] = {}
+    if not rows:
+        return out
+    rep_ids, days, strength = zip(*rows, strict=True)
+    age = np.maximum(0, day_number(now.day) - np.array([str(d)[:10] for d in days], dtype="datetime64[D]")
+                     .astype(np.int64))
+    decayed = np.array(strength, dtype=np.float64) * np.power(0.5, age / config.scoring.timing_half_life_days)
+    for rep_id, value in zip(rep_ids, decayed.tolist(), strict=True):
+        out[str(rep_id)] = out.get(str(rep_id), 0.0) + value
+    return out
+
+
+# --- accounts -----------------------------------------------------------------------------------------
+
+
+def in_tam(config: Config, rules: Sequence[BookRule], dialect: str) -> ColumnElement[bool]:
+    """Enrolled, not retired, matching one of ``rules`` (SPEC §10 Reports)."""
+    return and_(compile_filter(config.enrollment.filter, dialect), accounts.c.status != "retired",
+                _any([compile_filter(r.filter, dialect) for r in rules]))
+
+
+WORKED_DAYS = (30, 60, 90)
+
+
+@dataclass
+class AccountCube:
+    """TAM accounts counted per combination of: which rules they match (one flag per rule), NBTAM or not,
+    last-activity bucket (0 never, 1..3 within 30/60/90 days, 4 older), live signal, fit score."""
+
+    rules: list[str]
+    match: npt.NDArray[np.bool_]  # (groups, rules)
+    nb: npt.NDArray[np.bool_]
+    bucket: npt.NDArray[np.int64]
+    live: npt.NDArray[np.bool_]
+    fit: npt.NDArray[np.float64]  # NaN: no score
+    count: npt.NDArray[np.int64]
+
+    def tam(self, names: Sequence[str]) -> npt.NDArray[np.bool_]:
+        """The groups in the TAM of these rules."""
+        cols = [self.rules.index(n) for n in names]
+        return np.asarray(self.match[:, cols].any(axis=1), dtype=np.bool_)
+
+    def counts(self, groups: npt.NDArray[np.bool_]) -> dict[str, Any]:
+        """TAM, NBTAM, worked shares and never-worked over the accounts of ``groups``."""
+        nb = groups & self.nb
+        n_nb = int(self.count[nb].sum())
+        out: dict[str, Any] = {"tam": int(self.count[groups].sum()), "nbtam": n_nb}
+        for i, days in enumerate(WORKED_DAYS, start=1):
+            worked = int(self.count[nb & (self.bucket >= 1) & (self.bucket <= i)].sum())
+            out[f"worked_{days}"] = round(worked / n_nb, 4) if n_nb else None
+        out["never_worked"] = int(self.count[nb & (self.bucket == 0)].sum())
+        return out
+
+
+def account_cube(
+    conn: Connection, config: Config, now: Now, rules: Sequence[BookRule], *, signal: bool, fit: bool
+) -> AccountCube:
+    """One scan of the accounts in the TAM of ``rules`` (the sub-queries run for those only), grouped."""
+    dialect = conn.dialect.name
+    today = now.day
+    last = select(day_sql(func.max(activities.c.occurred_at))).where(
+        activities.c.account_id == accounts.c.account_id,
+        activities.c.type.in_(list(config.activity.meaningful_types)),
+        activities.c.occurred_at <= horizon(now),
+    )
+    # The bucket inside the sub-query: its aggregate is computed once per account, whatever the CASE reads.
+    latest = func.max(activities.c.occurred_at)
+    bucket = last.with_only_columns(case(
+        (latest.is_(None), 0),
+        *((day_sql(latest) > _iso(today - timedelta(days=d)), i) for i, d in enumerate(WORKED_DAYS, start=1)),
+        else_=len(WORKED_DAYS) + 1,
+    )).scalar_subquery()
+    flags = [_flag(compile_filter(r.filter, dialect)).label(f"m{i}") for i, r in enumerate(rules)]
+    nb = _flag(and_(accounts.c.is_customer == false(), not_(open_opportunity(now, accounts.c.account_id))))
+    inner = select(
+        *flags, nb.label("nb"), bucket.label("bucket"),
+        (_flag(live_signal(now, accounts.c.account_id)) if signal else literal_column("0")).label("live"),
+        (accounts.c.fit_score if fit else null()).label("fit"),
+    ).where(in_tam(config, rules, dialect)).subquery("tam")
+    keys = [*(inner.c[f"m{i}"] for i in range(len(rules))), inner.c.nb, inner.c.bucket, inner.c.live, inner.c.fit]
+    rows = conn.execute(select(*keys, func.count()).group_by(*keys)).all()
+    k = len(rules)
+    t: list[Sequence[Any]] = list(zip(*rows, strict=True)) if rows else [() for _ in range(k + 5)]
+    return AccountCube(
+        rules=[r.name for r in rules],
+        match=np.array(t[:k], dtype=bool).T.reshape(len(rows), k),
+        nb=np.array(t[k], dtype=bool),
+        bucket=np.array(t[k + 1], dtype=np.int64),
+        live=np.array(t[k + 2], dtype=bool),
+        fit=np.array([np.nan if v is None else float(v) for v in t[k + 3]], dtype=np.float64),
+        count=np.array(t[k + 4], dtype=np.int64),
+    )
+
+
+def ready_counts(conn: Connection, config: Config, now: Now, rules: Sequence[BookRule]) -> tuple[int, list[int]]:
+    """Ready-pool (account, role) pairs: per role, enrolled and active accounts, not flagged duplicates, with
+    no owned/resting/review row for the role, that match a rule of ``rules`` of that role; the total over
+    roles and the count per rule (in the order of ``rules``)."""
+    dialect = conn.dialect.name
+    roles = list(dict.fromkeys(r.role for r in rules))
+
+    def pooled(role: str) -> ColumnElement[bool]:
+        return not_(exists().where(account_roles.c.account_id == accounts.c.account_id, account_roles.c.role == role))
+
+    per_rule = [func.sum(_flag(and_(compile_filter(r.filter, dialect), pooled(r.role)))) for r in rules]
+    per_role = [
+        func.sum(_flag(and_(_any([compile_filter(r.filter, dialect) for r in rules if r.role == role]), pooled(role))))
+        for role in roles
+    ]
+    usable = and_(
+        compile_filter(config.enrollment.filter, dialect), accounts.c.status == "active",
+        accounts.c.duplicate_of.is_(None), _any([compile_filter(r.filter, dialect) for r in rules]),
+    )
+    if not rules:
+        return 0, []
+    row = conn.execute(select(*per_rule, *per_role).where(usable)).one()
+    values = [int(v or 0) for v in row]
+    return sum(values[len(rules):]), values[: len(rules)]
+
