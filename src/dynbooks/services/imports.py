@@ -15,23 +15,25 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from operator import attrgetter, itemgetter
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, insert, select, update
+from sqlalchemy import Connection, DateTime, Table, bindparam, select, update
 
 from dynbooks.domain.errors import InvalidInput, NotFound
 from dynbooks.ingest import IngestError, ParsedFile, RowError, read_csv, read_mapping, reject_rows, write_rejects
 from dynbooks.services.context import Context
 from dynbooks.services.history import naive
 from dynbooks.services.imports_effects import (
-    chunks,
+    by_ids,
     fill_reps,
     flag_duplicates,
     record_owners,
     route_hand_raises,
     touch_worked,
 )
+from dynbooks.store.bulk import insert_rows
 from dynbooks.store.schema import accounts, activities, opportunities, reps, signals
 
 __all__ = ["import_file"]
@@ -79,8 +81,9 @@ def import_file(
                 "(fix them, or use --skip-invalid --rejects FILE)",
                 [str(e) for e in parsed.errors],
             )
-        rows = [_to_record(kind, r, ctx) for r in parsed.rows]
-        counts, changed = _upsert(conn, table, key, rows)
+        columns, rows = _records(kind, parsed.rows, ctx)
+        counts, changed = _upsert_rows(conn, table, key, columns, rows, changes=kind in ("signals", "reps"))
+        del rows
         result: dict[str, Any] = {**counts, "rejected": len({line for line, _ in parsed.rejected})}
         result |= _effects(conn, ctx, kind, parsed, changed)
     if skip_invalid and parsed.rejected:
@@ -91,68 +94,104 @@ def import_file(
 
 
 def _to_record(kind: str, row: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    """One row as the store keeps it (the per-row form of :func:`_records`, for the webhooks)."""
+    columns, values = _records(kind, [row], ctx)
+    return dict(zip(columns, values[0], strict=True))
+
+
+def _records(kind: str, rows: list[dict[str, Any]], ctx: Context) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """Rows of one file (they share their keys, as :func:`read_csv` makes them) as the store keeps them:
+    the columns, and one tuple per row. Built column by column: a million rows cost no dict each."""
+    if not rows:
+        return [], []
     table, _ = TABLES[kind]
-    record = {c: row[c] for c in row if c in table.c and c not in ("custom", "updated_at")}
-    for column, value in record.items():
-        if isinstance(value, datetime) and value.tzinfo is not None:
-            record[column] = naive(value.astimezone(UTC))
-    if kind == "accounts" and row.get("custom"):
-        record["custom"] = row["custom"]
+    first = rows[0]
+    names = [c for c in first if c in table.c and c not in ("custom", "updated_at")]
+    values: list[list[Any]] = [list(map(itemgetter(c), rows)) for c in names]
+    for k, column in enumerate(names):
+        if isinstance(table.c[column].type, DateTime):
+            values[k] = [naive(v.astimezone(UTC)) if isinstance(v, datetime) and v.tzinfo is not None else v
+                         for v in values[k]]
+    if kind == "accounts" and first.get("custom"):
+        names.append("custom")
+        values.append(list(map(itemgetter("custom"), rows)))
     if kind == "reps":
-        rule = ctx.config.rules[row["book_rule"]]
-        record["role"] = rule.role
-        record.setdefault("active", True)
+        role_of = {name: rule.role for name, rule in ctx.config.rules.items()}
+        names.append("role")
+        values.append([role_of[r] for r in map(itemgetter("book_rule"), rows)])
+        if "active" not in names:
+            names.append("active")
+            values.append([True] * len(rows))
     if kind in ("accounts", "reps"):
-        record["updated_at"] = naive(ctx.now.stamp)
-    return record
+        names.append("updated_at")
+        values.append([naive(ctx.now.stamp)] * len(rows))
+    return names, list(zip(*values, strict=True))
 
 
-def _upsert(conn: Connection, table: Table, key: str, rows: list[dict[str, Any]]) -> tuple[dict[str, int], dict[
-    str, tuple[dict[str, Any] | None, dict[str, Any]]]
-]:
-    """Insert new ids, update changed ones, count equal ones; ``changed`` maps id → (before, after)."""
-    existing: dict[str, dict[str, Any]] = {}
-    ids = [r[key] for r in rows]
-    for chunk in chunks(ids):
-        for found in conn.execute(select(table).where(table.c[key].in_(chunk))).mappings():
-            existing[found[key]] = dict(found)
-    new: list[dict[str, Any]] = []
-    changed_rows: list[dict[str, Any]] = []
-    changed: dict[str, tuple[dict[str, Any] | None, dict[str, Any]]] = {}
-    unchanged = 0
+Changed = dict[str, tuple[dict[str, Any] | None, dict[str, Any]]]
+"""Upserted id → (the stored row before, or ``None`` when new; the row written)."""
+
+
+def _upsert(conn: Connection, table: Table, key: str, rows: list[dict[str, Any]]) -> tuple[dict[str, int], Changed]:
+    """:func:`_upsert_rows` for dicts; rows with different keys are upserted apart (a missing key is a column
+    the row does not set)."""
+    by_shape: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
     for row in rows:
-        before = existing.get(row[key])
-        if before is None:
-            new.append(row)
-            changed[row[key]] = (None, row)
-            continue
-        if all(before.get(c) == v for c, v in row.items() if c != "updated_at"):
-            unchanged += 1
-            continue
-        changed_rows.append(row)
-        changed[row[key]] = (before, row)
-    # Rows of one executemany must share their keys: fill the missing ones with None.
-    columns = sorted({c for r in new for c in r})
-    if new:
-        conn.execute(insert(table), [{c: r.get(c) for c in columns} for r in new])
-    by_shape: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-    for row in changed_rows:
-        by_shape.setdefault(tuple(sorted(row)), []).append(row)
+        by_shape.setdefault(tuple(row), []).append(tuple(row.values()))
+    counts = {"inserted": 0, "updated": 0, "unchanged": 0}
+    changed: Changed = {}
     for shape, group in by_shape.items():
-        values: dict[str, Any] = {c: bindparam(f"v_{c}") for c in shape if c != key}
+        part, more = _upsert_rows(conn, table, key, list(shape), group, changes=True)
+        counts = {k: counts[k] + part[k] for k in counts}
+        changed |= more
+    return counts, changed
+
+
+def _upsert_rows(
+    conn: Connection, table: Table, key: str, columns: list[str], rows: list[tuple[Any, ...]], *, changes: bool,
+) -> tuple[dict[str, int], Changed]:
+    """Insert new ids, update changed ones, count equal ones; with ``changes``, also say what changed.
+
+    Only the stored rows with the file's ids are read (a join against the staged ids when there are many,
+    nothing at all when the table is empty); new rows go in by COPY / ``executemany`` of tuples.
+    """
+    k = columns.index(key)
+    existing = {found[key]: dict(found) for found in map(attrgetter("_mapping"), by_ids(
+        conn, select(table), table.c[key], [r[k] for r in rows]))}
+    compared = [(j, c) for j, c in enumerate(columns) if c != "updated_at"]
+    new: list[tuple[Any, ...]] = []
+    changed_rows: list[tuple[Any, ...]] = []
+    changed: Changed = {}
+    unchanged = 0
+    if not existing:
+        new = rows
+    else:
+        for row in rows:
+            before = existing.get(row[k])
+            if before is None:
+                new.append(row)
+            elif all(before.get(c) == row[j] for j, c in compared):
+                unchanged += 1
+            else:
+                changed_rows.append(row)
+                if changes:
+                    changed[row[k]] = (before, dict(zip(columns, row, strict=True)))
+    if changes:
+        changed |= {row[k]: (None, dict(zip(columns, row, strict=True))) for row in new}
+    # An id twice in one file can only be a derived id (the same fact twice): the first is kept.
+    if len({row[k] for row in new}) != len(new):
+        first: dict[Any, tuple[Any, ...]] = {}
+        for row in new:
+            first.setdefault(row[k], row)
+        new = list(first.values())
+    insert_rows(conn, table, columns, new)
+    if changed_rows:
+        values: dict[str, Any] = {c: bindparam(f"v_{c}") for c in columns if c != key}
         conn.execute(
             update(table).where(table.c[key] == bindparam("k")).values(**values),
-            [{"k": r[key], **{f"v_{c}": r[c] for c in shape if c != key}} for r in group],
+            [{"k": r[k], **{f"v_{c}": r[j] for j, c in enumerate(columns) if c != key}} for r in changed_rows],
         )
     return {"inserted": len(new), "updated": len(changed_rows), "unchanged": unchanged}, changed
-
-
-def _known(conn: Connection, table: Table, key: str, ids: set[str]) -> set[str]:
-    found: set[str] = set()
-    ordered = sorted(ids)
-    for chunk in chunks(ordered):
-        found.update(conn.execute(select(table.c[key]).where(table.c[key].in_(chunk))).scalars())
-    return found
 
 
 def _reference_errors(conn: Connection, ctx: Context, parsed: ParsedFile) -> list[RowError]:
@@ -166,22 +205,26 @@ def _reference_errors(conn: Connection, ctx: Context, parsed: ParsedFile) -> lis
         return errors
     if parsed.kind == "accounts":
         owner_cols = [c for c in parsed.columns if c.startswith("owner_")]
-        if not owner_cols:
+        if not owner_cols or not rows:
             return errors
         rep_roles = dict(conn.execute(select(reps.c.rep_id, reps.c.role)).all())
-        for row, line in zip(rows, lines, strict=True):
-            for col in owner_cols:
-                rep_id = row.get(col)
-                role = col.removeprefix("owner_")
-                if not rep_id:
+        for col in owner_cols:
+            role = col.removeprefix("owner_")
+            named = list(map(itemgetter(col), rows))
+            fine = set() if role not in ctx.config.roles else {r for r, of in rep_roles.items() if of == role}
+            if set(named) <= fine | {None, ""}:
+                continue  # the common case: one set difference, no loop over the rows
+            for line, rep_id in zip(lines, named, strict=True):
+                if not rep_id or rep_id in fine:
                     continue
                 if role not in ctx.config.roles:
                     errors.append(RowError(line, col, f"no book rule has role {role!r}"))
                 elif rep_id not in rep_roles:
                     errors.append(RowError(line, col, f"unknown rep {rep_id!r} (import reps first)"))
-                elif rep_roles[rep_id] != role:
+                else:
                     errors.append(RowError(line, col, f"rep {rep_id!r} has role {rep_roles[rep_id]!r}, not {role!r}"))
-        return errors
+        # Errors by line, each line's in column order (the sort is stable).
+        return sorted(errors, key=attrgetter("line"))
     known_accounts = _known(conn, accounts, "account_id", {r["account_id"] for r in rows})
     known_reps = _known(conn, reps, "rep_id", {r["rep_id"] for r in rows if r.get("rep_id")})
     for row, line in zip(rows, lines, strict=True):
@@ -192,9 +235,12 @@ def _reference_errors(conn: Connection, ctx: Context, parsed: ParsedFile) -> lis
     return errors
 
 
+def _known(conn: Connection, table: Table, key: str, ids: set[str]) -> set[str]:
+    return {found[0] for found in by_ids(conn, select(table.c[key]), table.c[key], sorted(ids))}
+
+
 def _effects(
-    conn: Connection, ctx: Context, kind: str, parsed: ParsedFile,
-    changed: dict[str, tuple[dict[str, Any] | None, dict[str, Any]]],
+    conn: Connection, ctx: Context, kind: str, parsed: ParsedFile, changed: Changed,
 ) -> dict[str, Any]:
     if kind == "accounts":
         owners = record_owners(conn, ctx, parsed)

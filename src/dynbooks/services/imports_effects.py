@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import itertools
+from collections.abc import Iterable, Iterator
+from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, case, func, insert, select, update
+from sqlalchemy import Column, Connection, Row, Select, bindparam, case, func, select, update
 
 from dynbooks.ingest import ParsedFile
 from dynbooks.services.books import rules_of_role
@@ -14,36 +16,61 @@ from dynbooks.services.distribute import distribute
 from dynbooks.services.history import naive, record_rows
 from dynbooks.services.market import load_market
 from dynbooks.services.ownership import Move, apply_moves
-from dynbooks.services.routing import route_now, segment_for
+from dynbooks.services.routing import route_now, segments_of
+from dynbooks.store.bulk import insert_dicts, stage_keys
 from dynbooks.store.schema import account_roles, accounts, activities, assignments, reps
 
 CHUNK = 5000
+STAGE_ABOVE = 10 * CHUNK
+"""Id lists longer than this are joined against a temporary table rather than sent as ``IN`` lists."""
+OWNER_PREFIX = "owner_"
+EXPLANATION = {"explanation": "owner recorded from the CRM import"}
 
-__all__ = ["chunks", "fill_reps", "flag_duplicates", "record_owners", "route_hand_raises", "touch_worked"]
+__all__ = ["by_ids", "chunks", "fill_reps", "flag_duplicates", "record_owners", "route_hand_raises", "touch_worked"]
 
 
 
-def chunks(ids: list[str]) -> Iterable[list[str]]:
+def chunks(ids: list[str], size: int = CHUNK) -> Iterable[list[str]]:
     """Id lists in slices small enough for one IN (...) on every database."""
-    for start in range(0, len(ids), CHUNK):
-        yield ids[start:start + CHUNK]
+    for start in range(0, len(ids), size):
+        yield ids[start:start + size]
+
+
+def by_ids(conn: Connection, query: Select[Any], column: Column[Any], ids: list[str]) -> Iterator[Row[Any]]:
+    """The rows of ``query`` whose ``column`` is one of ``ids``.
+
+    Up to ``STAGE_ABOVE`` ids: ``IN (...)`` a chunk at a time. More: nothing at all when ``column``'s table
+    is empty (a first import), else one join against the ids staged in a temporary table (thousands of
+    ``IN`` lists would each be parsed and planned). Consume the rows before staging other ids.
+    """
+    if not ids:
+        return
+    if len(ids) <= STAGE_ABOVE:
+        for chunk in chunks(ids):
+            yield from conn.execute(query.where(column.in_(chunk)))
+        return
+    if conn.execute(select(column).limit(1)).first() is None:
+        return
+    staged = stage_keys(conn, sorted(set(ids)))
+    yield from conn.execute(query.join(staged, staged.c.k == column))
 
 
 def record_owners(conn: Connection, ctx: Context, parsed: ParsedFile) -> int:
     """``owner_<role>`` columns: today's CRM ownership becomes a ``distributed`` event with reason
     ``imported`` (no capacity check: it is what the CRM says, so the audit can show it)."""
+    rows = parsed.rows
+    owner_cols = [c for c in (rows[0] if rows else {}) if c.startswith(OWNER_PREFIX)]
     wanted: dict[tuple[str, str], str] = {}
-    for row in parsed.rows:
-        for col, value in row.items():
-            if col.startswith("owner_") and value:
-                wanted[(row["account_id"], col.removeprefix("owner_"))] = value
+    ids = list(map(itemgetter("account_id"), rows)) if owner_cols else []
+    for col in owner_cols:
+        role, named = col.removeprefix(OWNER_PREFIX), list(map(itemgetter(col), rows))
+        wanted.update(((a, role), rep_id) for a, rep_id in itertools.compress(zip(ids, named, strict=True), named))
     if not wanted:
         return 0
-    current: dict[tuple[str, str], Any] = {}
-    ids = sorted({a for a, _ in wanted})
-    for chunk in chunks(ids):
-        for r in conn.execute(select(account_roles).where(account_roles.c.account_id.in_(chunk))):
-            current[(r.account_id, r.role)] = r
+    current: dict[tuple[str, str], Any] = {
+        (r.account_id, r.role): r
+        for r in by_ids(conn, select(account_roles), account_roles.c.account_id, sorted({a for a, _ in wanted}))
+    }
     rule_of_rep = dict(conn.execute(select(reps.c.rep_id, reps.c.book_rule)).all())
     todo = {k: rep for k, rep in wanted.items() if not (k in current and current[k].rep_id == rep)}
     if not todo:
@@ -53,25 +80,37 @@ def record_owners(conn: Connection, ctx: Context, parsed: ParsedFile) -> int:
              rule=current[(a, role)].rule)
         for (a, role) in sorted(todo) if (a, role) in current
     ])
-    market = load_market(conn, ctx.config, ctx.now, only=[a for a, _ in todo])
+    segment_of = _segments(conn, ctx, sorted({a for a, _ in todo}), {rule_of_rep[r] for r in todo.values()})
     stamp = naive(ctx.now.stamp)
     role_rows, event_rows, ledger = [], [], []
     for (a, role), rep_id in sorted(todo.items()):
-        rule = ctx.config.rules[rule_of_rep[rep_id]]
-        segment = segment_for(market, market.index[a], rule)
-        role_rows.append({"account_id": a, "role": role, "state": "owned", "rep_id": rep_id, "rule": rule.name,
+        rule = rule_of_rep[rep_id]
+        segment = segment_of[rule][a]
+        role_rows.append({"account_id": a, "role": role, "state": "owned", "rep_id": rep_id, "rule": rule,
                           "segment": segment, "since": stamp, "reason": "imported", "assigned_at": stamp,
                           "worked_at": stamp, "over_capacity": False})
         event_rows.append({"at": stamp, "type": "distributed", "account_id": a, "role": role, "rep_id": rep_id,
-                           "reason": "imported", "rule": rule.name, "before": "pool", "after": "owned",
-                           "actor": ctx.actor, "data": {"explanation": "owner recorded from the CRM import"}})
-        ledger.append({"account_id": a, "role": role, "rep_id": rep_id, "rule": rule.name, "segment": segment,
+                           "reason": "imported", "rule": rule, "before": "pool", "after": "owned",
+                           "actor": ctx.actor, "data": EXPLANATION})
+        ledger.append({"account_id": a, "role": role, "rep_id": rep_id, "rule": rule, "segment": segment,
                        "assigned_at": stamp, "how": "imported"})
-    conn.execute(insert(account_roles), role_rows)
+    insert_dicts(conn, account_roles, role_rows)
     record_rows(conn, event_rows)
-    conn.execute(insert(assignments), ledger)
+    insert_dicts(conn, assignments, ledger)
     touch_worked(conn, ctx, {a for a, _ in todo})
     return len(todo)
+
+
+def _segments(conn: Connection, ctx: Context, account_ids: list[str], rules: set[str]) -> dict[str, dict[str, Any]]:
+    """Rule name → account id → the segment the account falls in (see ``segments_of``), loaded a slice of
+    accounts at a time so that one ``IN (...)`` stays within every database's limits."""
+    out: dict[str, dict[str, Any]] = {name: {} for name in rules}
+    for chunk in chunks(account_ids, 4 * CHUNK):
+        market = load_market(conn, ctx.config, ctx.now, only=chunk)
+        at = market.positions(chunk)
+        for name in rules:
+            out[name].update(zip(chunk, segments_of(market, ctx.config.rules[name])[at].tolist(), strict=True))
+    return out
 
 
 def flag_duplicates(conn: Connection, ctx: Context) -> int:
@@ -98,9 +137,8 @@ def flag_duplicates(conn: Connection, ctx: Context) -> int:
         return 0
     conn.execute(update(accounts).where(accounts.c.account_id == bindparam("a")).values(duplicate_of=bindparam("k")),
                  [{"a": a, "k": k} for a, k in flagged])
-    rows = {(r.account_id, r.role) for r in conn.execute(
-        select(account_roles.c.account_id, account_roles.c.role)
-        .where(account_roles.c.account_id.in_([a for a, _ in flagged])))}
+    rows = {(r.account_id, r.role) for r in by_ids(conn, select(account_roles.c.account_id, account_roles.c.role),
+                                                   account_roles.c.account_id, [a for a, _ in flagged])}
     apply_moves(conn, ctx, [
         Move(a, role, "pool", "review", "flagged", "duplicate", data={"duplicate_of": k})
         for a, k in flagged for role in ctx.config.roles if (a, role) not in rows
@@ -119,7 +157,10 @@ def touch_worked(conn: Connection, ctx: Context, account_ids: Iterable[str]) -> 
                act.c.type.in_(ctx.config.activity.meaningful_types), act.c.occurred_at >= ar.c.assigned_at)
         .scalar_subquery()
     )
-    for chunk in chunks(sorted(set(account_ids))):
+    ids = sorted(set(account_ids))
+    # Many ids (a large import's owners): one statement over the staged ids, not hundreds of IN lists.
+    slices = [select(stage_keys(conn, ids).c.k)] if len(ids) > STAGE_ABOVE else chunks(ids)
+    for chunk in slices:
         where = (ar.c.state == "owned", ar.c.account_id.in_(chunk))
         conn.execute(update(ar).where(*where).values(last_activity_at=last))
         conn.execute(update(ar).where(*where).values(worked_at=case(

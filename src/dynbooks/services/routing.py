@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+import numpy as np
+import numpy.typing as npt
 from sqlalchemy import Connection, func, insert, select
 
 from dynbooks.domain.routing import round_robin, swap_victim
@@ -25,7 +27,7 @@ from dynbooks.services.market import Market, load_market
 from dynbooks.services.ownership import Move, apply_moves
 from dynbooks.store.schema import account_roles, assignments, events
 
-__all__ = ["Routed", "route_now", "segment_for"]
+__all__ = ["Routed", "route_now", "segment_for", "segments_of"]
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,17 @@ def segment_for(market: Market, i: int, rule: BookRule) -> str | None:
         if market.matches(segment.filter)[i]:
             return segment.name
     return None
+
+
+def segments_of(market: Market, rule: BookRule) -> npt.NDArray[np.object_]:
+    """``segment_for`` of every account of the market at once (``None`` for the remainder)."""
+    out = np.full(market.n, None, dtype=object)
+    todo = np.ones(market.n, dtype=bool)
+    for segment in rule.segments:
+        hit = todo & market.matches(segment.filter)
+        out[hit] = segment.name
+        todo &= ~hit
+    return out
 
 
 def _rotation(conn: Connection, reps: list[Rep], event_type: str, reason: str) -> list[Rep]:
