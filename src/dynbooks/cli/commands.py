@@ -22,6 +22,7 @@ from dynbooks.services import admin
 from dynbooks.services.cycle import STEPS, CycleResult, run_cycle
 from dynbooks.services.imports import import_file
 from dynbooks.services.returns import return_account
+from dynbooks.services.undo import undo_cycle
 from dynbooks.store.db import connect
 from dynbooks.store.migrate import upgrade
 
@@ -88,10 +89,39 @@ def _run(ctx: typer.Context, steps: tuple[str, ...], dry_run: bool) -> None:
     _print_cycle(g, run_cycle(g.context(), steps=steps, dry_run=dry_run))
 
 
-@app.command()
+# ``cycle`` runs a cycle by itself and is the group of ``cycle undo``: the SPEC's ``cycle [--dry-run]`` is unchanged.
+cycle_app = typer.Typer(invoke_without_command=True, add_completion=False)
+app.add_typer(cycle_app, name="cycle")
+
+
+@cycle_app.callback()
 def cycle(ctx: typer.Context, dry_run: bool = typer.Option(False, "--dry-run", help="Show, write nothing.")) -> None:
-    """One pass: release ended rests, retrieve unworked accounts, distribute."""
-    _run(ctx, STEPS, dry_run)
+    """One pass: release ended rests, retrieve unworked accounts, distribute. `cycle undo` takes back the last."""
+    if ctx.invoked_subcommand is None:
+        _run(ctx, STEPS, dry_run)
+
+
+@cycle_app.command("undo")
+def cycle_undo(
+    ctx: typer.Context,
+    cycle_id: str | None = typer.Argument(None, help="The cycle to undo (default: the latest not undone yet)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Show, write nothing."),
+) -> None:
+    """Undo the latest cycle, every move reversed by an event (exit 5 if its accounts changed since)."""
+    g = globals_of(ctx)
+    result = undo_cycle(g.context(), cycle_id, dry_run=dry_run)
+    summary = result.summary()
+    if g.json:
+        emit(summary | {"changes": result.changes()}, True)
+        return
+    head = "DRY RUN — nothing was written. " if result.dry_run else ""
+    emit(summary, False, f"{head}cycle {result.cycle_id} undone: {summary['distributed']} distributed back to the "
+                         f"pool, {summary['retrieved']} retrieved back to their owners, {summary['released']} "
+                         "released back to rest")
+    changes = result.changes()
+    if changes:
+        table("reversed" + (" (first 50)" if len(changes) > 50 else ""), ["step", "account", "role", "rep", "now"],
+              [[c["step"], c["account_id"], c["role"], c["rep_id"], c["state"]] for c in changes[:50]])
 
 
 @app.command()
