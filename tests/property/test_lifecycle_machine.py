@@ -10,25 +10,29 @@ hand-raises. After every step the SPEC §2 invariants must hold:
 - a dry run writes nothing, and the committed cycle does exactly what its preview said.
 
 Profiles (tests/conftest.py): ``fast`` (the default, in ``make test``) and ``nightly`` (``make reliability``:
-HYPOTHESIS_PROFILE=nightly, at least 1,000 examples).
+HYPOTHESIS_PROFILE=nightly, at least 1,000 examples). Both machines run on SQLite, and on PostgreSQL too when
+``DYNBOOKS_TEST_POSTGRES_URL`` is set.
 """
 
 from __future__ import annotations
 
+import atexit
 import csv
 import math
 import os
 import shutil
 import tempfile
 import tomllib
+import uuid
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select, text
 
 from dynbooks.domain.clock import Now
 from dynbooks.domain.errors import Refused
@@ -39,9 +43,9 @@ from dynbooks.services.cycle import run_cycle
 from dynbooks.services.imports import import_file
 from dynbooks.services.returns import return_account
 from dynbooks.services.undo import undo_cycle
-from dynbooks.store.db import connect
+from dynbooks.store.db import connect, normalise_url
 from dynbooks.store.migrate import upgrade
-from dynbooks.store.schema import account_roles, accounts, activities, events, reps, signals
+from dynbooks.store.schema import account_roles, accounts, activities, events, metadata, reps, signals
 from tests.reliability.invariants import violations
 
 TOML = """
@@ -97,6 +101,38 @@ START = date(2026, 3, 2)
 MEANINGFUL = ("call", "email", "meeting")
 
 _TEMPLATE: dict[str, Path] = {}
+PG = os.environ.get("DYNBOOKS_TEST_POSTGRES_URL")
+_PG_SCHEMA: dict[str, str] = {}
+
+
+def _postgres_url() -> str:
+    """A PostgreSQL schema of this process, migrated once and emptied for every example (TRUNCATE is
+    much faster than migrating each time); dropped when the process ends."""
+    assert PG is not None
+    if "url" not in _PG_SCHEMA:
+        schema = f"machine_{uuid.uuid4().hex[:12]}"
+        admin_engine = connect(PG)
+        with admin_engine.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        sep = "&" if "?" in PG else "?"
+        _PG_SCHEMA["url"] = f"{normalise_url(PG)}{sep}options=-csearch_path%3D{schema}"
+        engine = connect(_PG_SCHEMA["url"])
+        upgrade(engine)
+        engine.dispose()
+
+        def drop() -> None:
+            with admin_engine.begin() as conn:
+                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+            admin_engine.dispose()
+
+        atexit.register(drop)
+    return _PG_SCHEMA["url"]
+
+
+def _empty(engine: Engine) -> None:
+    names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
 
 
 def _template() -> Path:
@@ -116,12 +152,17 @@ def _profile() -> settings:
 
 class Lifecycle(RuleBasedStateMachine):
     when_full = "swap"
+    backend = "sqlite"
 
     def __init__(self) -> None:
         super().__init__()
         self.folder = Path(tempfile.mkdtemp(prefix="dynbooks-example-"))
-        shutil.copy(_template(), self.folder / "db.sqlite")
-        self.engine = connect(f"sqlite:///{self.folder / 'db.sqlite'}")
+        if self.backend == "postgres":
+            self.engine = connect(_postgres_url())
+            _empty(self.engine)
+        else:
+            shutil.copy(_template(), self.folder / "db.sqlite")
+            self.engine = connect(f"sqlite:///{self.folder / 'db.sqlite'}")
         self.config = Config.model_validate(tomllib.loads(TOML.format(when_full=self.when_full)))
         self.day = START
         self.files = 0
@@ -392,3 +433,19 @@ Lifecycle.TestCase.settings = _profile()
 LifecycleWhenFullAllows.TestCase.settings = _profile()
 TestLifecycle = Lifecycle.TestCase
 TestLifecycleWhenFullAllows = LifecycleWhenFullAllows.TestCase
+
+if PG:  # the same machines on PostgreSQL (make test sets the URL when a server answers)
+
+    class LifecyclePostgres(Lifecycle):
+        backend = "postgres"
+
+    class LifecycleWhenFullAllowsPostgres(LifecycleWhenFullAllows):
+        backend = "postgres"
+
+    # a round trip to the server per query makes an example several times slower than on SQLite: make test
+    # runs 5 examples per machine here; the nightly profile (make reliability) runs all of them
+    _pg = _profile() if _profile().max_examples >= 1000 else settings(_profile(), max_examples=5)
+    LifecyclePostgres.TestCase.settings = _pg
+    LifecycleWhenFullAllowsPostgres.TestCase.settings = _pg
+    TestLifecyclePostgres = pytest.mark.postgres(LifecyclePostgres.TestCase)
+    TestLifecycleWhenFullAllowsPostgres = pytest.mark.postgres(LifecycleWhenFullAllowsPostgres.TestCase)
