@@ -24,7 +24,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
@@ -72,23 +73,55 @@ class AllocationProblem:
     cooldown_reps: IntArray
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Plan:
     """Assignments, one row each, ordered by bucket then dealing order.
 
     ``account``/``rep``/``bucket`` index the problem's arrays; ``rank`` is the 1-based rank of the account
     among the accounts selected for its bucket (best first); the slot it was dealt in is the rep's pick
     ``pick`` of ``picks`` (the rep's free capacity in that bucket); ``priority`` is the account's priority.
+
+    ``rank``, ``pick``, ``picks``, ``priority`` and ``total_priority`` are computed on first read (from the
+    dealing order, the capacities and the problem's priorities, which a problem never changes): a caller
+    that only needs who gets what, like the simulator, does not pay for the explanation columns.
     """
 
     account: IntArray
     rep: IntArray
     bucket: IntArray
-    rank: IntArray
-    pick: IntArray
-    picks: IntArray
-    priority: npt.NDArray[np.float64]
-    total_priority: float
+    _t: IntArray = field(repr=False)
+    _capacity: IntArray = field(repr=False)
+    _priorities: npt.NDArray[np.float64] = field(repr=False)
+    _rank: IntArray | None = field(default=None, repr=False)
+    """Set when cooldown swaps moved accounts between slots (rank is then not the row's place)."""
+
+    @cached_property
+    def rank(self) -> IntArray:
+        """1-based rank of the account among the accounts selected for its bucket (best first)."""
+        if self._rank is not None:
+            return self._rank
+        counts = np.bincount(self.bucket, minlength=self._capacity.shape[1])
+        return np.arange(1, self.bucket.size + 1, dtype=np.int64) - (np.cumsum(counts) - counts)[self.bucket]
+
+    @cached_property
+    def pick(self) -> IntArray:
+        """1-based pick of the rep in the bucket that this account filled."""
+        return self._t + 1
+
+    @cached_property
+    def picks(self) -> IntArray:
+        """The rep's free capacity in the bucket: its number of picks."""
+        return np.asarray(self._capacity[self.rep, self.bucket])
+
+    @cached_property
+    def priority(self) -> npt.NDArray[np.float64]:
+        """The account's priority."""
+        return np.asarray(self._priorities[self.account])
+
+    @cached_property
+    def total_priority(self) -> float:
+        """The sum of the priorities distributed."""
+        return float(self.priority.sum())
 
     def explain(self, problem: AllocationProblem, j: int) -> str:
         """One sentence saying why plan row ``j`` went where it went."""
@@ -145,9 +178,8 @@ def allocate(problem: AllocationProblem) -> Plan:
         for a, b in dropped:
             eligible[a, b] = False
 
-    account, rep, bucket, rank, pick, picks = rows
-    dealt = priority[account]
-    return Plan(account, rep, bucket, rank, pick, picks, dealt, float(dealt.sum()))
+    account, rep, bucket, t, rank = rows
+    return Plan(account, rep, bucket, t, capacity, priority, rank)
 
 
 def _deal(
@@ -158,22 +190,25 @@ def _deal(
     rep_position: IntArray,
     forbidden: IntArray,
     m: int,
-) -> tuple[tuple[IntArray, ...], list[tuple[int, int]]]:
-    """Deal every bucket; returns the plan columns and the (account, bucket) pairs cooldown could not fix."""
+) -> tuple[tuple[IntArray, IntArray, IntArray, IntArray, IntArray | None], list[tuple[int, int]]]:
+    """Deal every bucket; returns ``(account, rep, bucket, t, rank or None)`` and the (account, bucket)
+    pairs cooldown could not fix. ``rank`` is given only when cooldown swaps moved accounts."""
     # Accounts arrive sorted by bucket, in pool order inside a bucket.
-    nb = capacity.shape[1]
     rep, t = deal_and_balance(buckets, value, capacity, rep_position)
-    counts = np.bincount(buckets, minlength=nb)
-    starts = np.cumsum(counts) - counts
-    rank = np.arange(1, accounts.size + 1, dtype=np.int64) - starts[buckets]
     dropped: list[tuple[int, int]] = []
+    rank = None
     if forbidden.size:
         offending = np.unique(buckets[~_allowed(accounts, rep, forbidden, m)])
-        for b in offending.tolist():
-            lo, hi = int(starts[b]), int(starts[b] + counts[b])
-            # Slices are views: the swaps land in `accounts` and `rank` directly.
-            dropped += _fix_cooldown(accounts[lo:hi], rank[lo:hi], rep[lo:hi], forbidden, m, b)
-    return (accounts, rep, buckets, rank, t + 1, capacity[rep, buckets]), dropped
+        if offending.size:
+            counts = np.bincount(buckets, minlength=capacity.shape[1])
+            starts = np.cumsum(counts) - counts
+            moved = np.arange(1, accounts.size + 1, dtype=np.int64) - starts[buckets]
+            for b in offending.tolist():
+                lo, hi = int(starts[b]), int(starts[b] + counts[b])
+                # Slices are views: the swaps land in `accounts` and `moved` directly.
+                dropped += _fix_cooldown(accounts[lo:hi], moved[lo:hi], rep[lo:hi], forbidden, m, b)
+            rank = moved
+    return (accounts, rep, buckets, t, rank), dropped
 
 
 def _allowed(acc: IntArray | int, rep: IntArray | int, forbidden: IntArray, m: int) -> npt.NDArray[np.bool_]:

@@ -199,24 +199,46 @@ def eligibility_codes(eligible: BoolArray) -> npt.NDArray[np.uint64]:
     n, b = eligible.shape
     if b > 64:
         raise ValueError("at most 64 buckets have a bitmask code")
+    return _codes(eligible, np.uint64)[0]
+
+
+_CHUNK = 1 << 15
+"""Rows per block in :func:`_codes`: the temporaries of a block stay in the CPU cache."""
+
+
+def _codes(eligible: BoolArray, dtype: type[np.unsignedinteger]) -> tuple[npt.NDArray[np.unsignedinteger], IntArray]:
+    """:func:`eligibility_codes` as ``dtype`` (wide enough for the buckets), and how many rows have each code
+    (for up to 16 buckets; empty otherwise).
+
+    Block by block, so that the 8-byte products and the shifted words never leave the cache: on a busy
+    machine the passes over whole 8 MB temporaries cost more than reading the matrix itself.
+    """
+    n, b = eligible.shape
     raw = np.ascontiguousarray(eligible).view(np.uint8)
     if b < 8:  # a row is shorter than a word: pad it (the matrix is small in bytes then)
         padded = np.zeros((n, 8), dtype=np.uint8)
         padded[:, :b] = raw
         raw, b = padded, 8
     flat = raw.reshape(-1)
-    code = np.zeros(n, dtype=np.uint64)
-    word = np.empty(n, dtype=np.uint64)
+    code = np.zeros(n, dtype=dtype)
+    counts = np.zeros(1 << b if b <= 16 else 0, dtype=np.int64)
+    word = np.empty(min(n, _CHUNK), dtype=np.uint64)
+    part = np.empty(min(n, _CHUNK), dtype=dtype)
     # Words at byte 0, 8, 16, ... of the row, the last one ending on the row's last byte (overlaps OR in
-    # the same bits again).
-    for start in sorted({*range(0, b - 7, 8), b - 8}):
-        view = np.ndarray((n,), dtype=np.uint64, buffer=flat, offset=start, strides=(b,))
-        np.multiply(view, _GATHER_BITS, out=word)
-        np.right_shift(word, np.uint64(56), out=word)
-        if start:
-            np.left_shift(word, np.uint64(start), out=word)
-        np.bitwise_or(code, word, out=code)
-    return code
+    # the same bits again). The top byte of word * _GATHER_BITS holds the word's 8 booleans as bits.
+    starts = sorted({*range(0, b - 7, 8), b - 8})
+    for lo in range(0, n, _CHUNK):
+        k = min(n - lo, _CHUNK)
+        out = code[lo : lo + k]
+        for start in starts:
+            view = np.ndarray((k,), dtype=np.uint64, buffer=flat, offset=lo * b + start, strides=(b,))
+            np.multiply(view, _GATHER_BITS, out=word[:k])
+            top = word[:k].view(np.uint8)[7::8]
+            np.left_shift(top, dtype(start), out=part[:k])
+            np.bitwise_or(out, part[:k], out=out)
+        if counts.size:
+            counts += np.bincount(out, minlength=counts.size)
+    return code, counts
 
 
 def eligibility_types(eligible: BoolArray) -> tuple[npt.NDArray[np.integer], BoolArray]:
@@ -451,9 +473,8 @@ def select(
     if n == 0 or nb == 0:
         return empty, empty, empty
     if nb <= 16:
-        code = eligibility_codes(eligible).astype(np.uint16)
-        code_counts = np.bincount(code, minlength=1 << nb)
-        present = np.flatnonzero(code_counts)
+        code, code_counts = _codes(eligible, np.uint16)
+        present = np.flatnonzero(code_counts[: 1 << nb])
         if all(int(c).bit_count() <= 1 for c in present):
             fast = _select_disjoint(priority, tiebreak, account_ids, code, present, bucket_cap, code_counts)
             if fast is not None:
