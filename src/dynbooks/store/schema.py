@@ -133,6 +133,9 @@ activities = Table(
 )
 Index("ix_activities_account_id_occurred_at", activities.c.account_id, activities.c.occurred_at)
 
+# The owner's last meaningful activity on an account, from the index alone (reports, retrieval clock).
+Index("ix_activities_account_id_rep_id_type_occurred_at", activities.c.account_id, activities.c.rep_id,
+      activities.c.type, activities.c.occurred_at)
 signals = Table(
     "signals",
     metadata,
@@ -145,6 +148,9 @@ signals = Table(
 )
 Index("ix_signals_account_id", signals.c.account_id)
 
+# Live signals of an account and their strength, from the index alone (reports' priority).
+Index("ix_signals_account_id_occurred_at_expires_at_strength", signals.c.account_id, signals.c.occurred_at,
+      signals.c.expires_at, signals.c.strength)
 opportunities = Table(
     "opportunities",
     metadata,
