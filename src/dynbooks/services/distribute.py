@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 import numpy as np
 from sqlalchemy import Connection, select
@@ -18,9 +17,9 @@ from dynbooks.domain.allocate import AllocationProblem, Bucket, Plan, allocate
 from dynbooks.domain.rules import BookRule, Config
 from dynbooks.services.books import Rep, book_counts, free_capacity, load_reps, rules_of_role
 from dynbooks.services.context import Context
-from dynbooks.services.history import naive, record_rows
-from dynbooks.services.market import Market, load_market
-from dynbooks.store.bulk import insert_dicts
+from dynbooks.services.history import naive
+from dynbooks.services.market import Market, load_pool
+from dynbooks.store.bulk import insert_rows
 from dynbooks.store.schema import account_roles, assignments, events
 
 __all__ = ["Assignment", "distribute", "eligibility", "taken_mask"]
@@ -44,6 +43,8 @@ class Assignment:
 
 def taken_mask(conn: Connection, market: Market, role: str) -> np.ndarray:
     """Accounts with a row for ``role`` (owned, resting or in review): not in that role's pool."""
+    if market.taken is not None and role in market.taken:
+        return market.taken[role]
     taken = np.zeros(market.n, dtype=bool)
     found = conn.execute(select(account_roles.c.account_id).where(account_roles.c.role == role)).scalars().all()
     at = market.positions(found)
@@ -107,7 +108,7 @@ def distribute(
 ) -> list[Assignment]:
     """Deal the best ready pool accounts to reps with free capacity, in every role; write and return them."""
     config = ctx.config
-    market = market or load_market(conn, config, ctx.now, narrow=True)
+    market = market or load_pool(conn, config, ctx.now)
     ready_base = market.active() & market.enrolled(config)
     made: list[Assignment] = []
     for role in config.roles:
@@ -148,11 +149,15 @@ def _solve(
     rule_of: dict[str, BookRule],
 ) -> tuple[Plan, AllocationProblem]:
     ids = market.ids[keep]
-    local = {str(a): i for i, a in enumerate(ids)}
+    keys = market.keys[keep]  # sorted: the market is in id order and ``keep`` increasing
     rep_index = {r.rep_id: i for i, r in enumerate(reps)}
-    pairs = [
-        (local[a], rep_index[r]) for a, r in _cooldown(conn, ctx, role, reps, rule_of) if a in local and r in rep_index
-    ]
+    found = [(a, rep_index[r]) for a, r in _cooldown(conn, ctx, role, reps, rule_of) if r in rep_index]
+    pairs: list[tuple[int, int]] = []
+    if found and len(keys):
+        wanted = np.array([a for a, _ in found], dtype=str)
+        at = np.clip(np.searchsorted(keys, wanted), 0, len(keys) - 1)
+        hit = keys[at] == wanted
+        pairs = [(int(at[k]), r) for k, (_, r) in enumerate(found) if hit[k]]
     problem = AllocationProblem(
         account_ids=ids,
         priority=market.priority[keep],
@@ -170,40 +175,34 @@ def _solve(
 def _write(
     conn: Connection, ctx: Context, role: str, cycle_id: str | None, how: str, problem: AllocationProblem, plan: Plan
 ) -> list[Assignment]:
+    """The plan's rows as three bulk inserts, built column by column (no dict per row)."""
+    if len(plan.account) == 0:
+        return []
     stamp = naive(ctx.now.stamp)
-    made: list[Assignment] = []
-    role_rows: list[dict[str, Any]] = []
-    event_rows: list[dict[str, Any]] = []
-    ledger_rows: list[dict[str, Any]] = []
-    for j in range(len(plan.account)):
-        bucket = problem.buckets[int(plan.bucket[j])]
-        account_id = str(problem.account_ids[int(plan.account[j])])
-        rep_id = str(problem.rep_ids[int(plan.rep[j])])
-        why = plan.explain(problem, j)
-        a = Assignment(
-            account_id, role, rep_id, bucket.rule, bucket.segment, float(plan.priority[j]),
-            int(plan.rank[j]), int(plan.pick[j]), int(plan.picks[j]), why,
-        )
-        made.append(a)
-        role_rows.append({
-            "account_id": account_id, "role": role, "state": "owned", "rep_id": rep_id, "rule": bucket.rule,
-            "segment": bucket.segment, "since": stamp, "rest_until": None, "reason": how, "assigned_at": stamp,
-            "worked_at": stamp, "last_activity_at": None, "over_capacity": False, "cycle_id": cycle_id,
-        })
-        event_rows.append({
-            "at": stamp, "type": "distributed", "account_id": account_id, "role": role, "rep_id": rep_id,
-            "reason": how, "rule": bucket.rule, "cycle_id": cycle_id, "before": "pool", "after": "owned",
-            "actor": ctx.actor,
-            "data": {"segment": bucket.segment, "priority": round(a.priority, 6), "rank": a.rank, "pick": a.pick,
-                     "picks": a.picks, "explanation": why},
-        })
-        ledger_rows.append({
-            "account_id": account_id, "role": role, "rep_id": rep_id, "rule": bucket.rule, "segment": bucket.segment,
-            "assigned_at": stamp, "cycle_id": cycle_id, "priority": a.priority, "rank": a.rank, "pick": a.pick,
-            "picks": a.picks, "how": how,
-        })
-    if role_rows:
-        insert_dicts(conn, account_roles, role_rows)
-        record_rows(conn, event_rows)
-        insert_dicts(conn, assignments, ledger_rows)
+    account_ids = [str(a) for a in problem.account_ids[plan.account].tolist()]
+    rep_ids = [str(r) for r in problem.rep_ids[plan.rep].tolist()]
+    rules = [b.rule for b in problem.buckets]
+    segments = [b.segment for b in problem.buckets]
+    made = [
+        Assignment(a, role, r, rules[b], segments[b], priority, rank, pick, picks, why)
+        for a, r, b, priority, rank, pick, picks, why in zip(
+            account_ids, rep_ids, plan.bucket.tolist(), plan.priority.tolist(), plan.rank.tolist(),
+            plan.pick.tolist(), plan.picks.tolist(), plan.explanations(problem), strict=True)
+    ]
+    insert_rows(conn, account_roles, (
+        "account_id", "role", "state", "rep_id", "rule", "segment", "since", "rest_until", "reason", "assigned_at",
+        "worked_at", "last_activity_at", "over_capacity", "cycle_id"), [
+        (a.account_id, role, "owned", a.rep_id, a.rule, a.segment, stamp, None, how, stamp, stamp, None, False,
+         cycle_id) for a in made])
+    insert_rows(conn, events, (
+        "at", "type", "account_id", "role", "rep_id", "reason", "rule", "cycle_id", "before", "after", "actor",
+        "data"), [
+        (stamp, "distributed", a.account_id, role, a.rep_id, how, a.rule, cycle_id, "pool", "owned", ctx.actor,
+         {"segment": a.segment, "priority": round(a.priority, 6), "rank": a.rank, "pick": a.pick, "picks": a.picks,
+          "explanation": a.explanation}) for a in made])
+    insert_rows(conn, assignments, (
+        "account_id", "role", "rep_id", "rule", "segment", "assigned_at", "cycle_id", "priority", "rank", "pick",
+        "picks", "how"), [
+        (a.account_id, role, a.rep_id, a.rule, a.segment, stamp, cycle_id, a.priority, a.rank, a.pick, a.picks, how)
+        for a in made])
     return made

@@ -9,22 +9,25 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from functools import cached_property
 from operator import itemgetter
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, and_, exists, false, or_, select
 
 from dynbooks.domain.clock import Now
 from dynbooks.domain.filters import evaluate
 from dynbooks.domain.rules import BookRule, Config
 from dynbooks.domain.scoring import priorities, tiebreak_keys
-from dynbooks.store.queries import live_signals
-from dynbooks.store.schema import accounts, signals
+from dynbooks.store.queries import days_since, live_signals, prefilter
+from dynbooks.store.schema import account_roles, accounts, signals
 
-__all__ = ["Market", "load_market"]
+__all__ = ["Market", "load_market", "load_pool"]
+
+POOL_CHUNK = 100_000
+"""Rows fetched at a time by :func:`load_pool`: each chunk becomes arrays before the next is read."""
 
 STANDARD_TEXT = ("name", "domain", "industry", "country", "region", "timezone", "status", "duplicate_of")
 STANDARD_NUMBER = ("employees", "annual_revenue", "fit_score")
@@ -38,6 +41,9 @@ class Market:
     columns: dict[str, np.ndarray]
     priority: npt.NDArray[np.float64]
     tiebreak: npt.NDArray[np.float64]
+    taken: dict[str, npt.NDArray[np.bool_]] | None = None
+    """Per role, which accounts have a row for it (owned, resting, review); read with the accounts by
+    :func:`load_pool`, None when not loaded."""
 
     @cached_property
     def index(self) -> dict[str, int]:
@@ -135,27 +141,106 @@ def load_market(
 
 
 def _priority(
-    conn: Connection, config: Config, now: Now, ids: np.ndarray, fit: npt.NDArray[np.float64], only: list[str] | None
+    conn: Connection, config: Config, now: Now, ids: np.ndarray, fit: npt.NDArray[np.float64], only: list[str] | None,
+    keys: np.ndarray | None = None,
 ) -> npt.NDArray[np.float64]:
-    query = select(signals.c.account_id, signals.c.strength, signals.c.occurred_at).where(live_signals(now))
+    """Fit plus the live signals of the loaded accounts (``ids`` sorted; ``keys`` the same as text)."""
+    # The database gives each signal's age in whole days: no datetime object per signal.
+    age_days = days_since(conn.dialect.name, now.day, signals.c.occurred_at)
+    query = select(signals.c.account_id, signals.c.strength, age_days).where(live_signals(now))
     if only is not None:
         query = query.where(signals.c.account_id.in_(only))
-    rows = conn.execute(query).all()
+    result = conn.execute(query)
+    rows = result.cursor.fetchall() if result.cursor is not None else result.all()
     if not rows or len(ids) == 0:
         return priorities(fit, np.zeros(0, np.int64), np.zeros(0), np.zeros(0, np.int64), 1.0)
-    sig_ids, strength, occurred = zip(*rows, strict=True)
-    position = np.searchsorted(ids.astype(str), np.array(sig_ids, dtype=str))
-    position = np.clip(position, 0, len(ids) - 1)
-    known = ids[position] == np.array(sig_ids, dtype=object)
-    age = np.array([_age_days(now, t) for t in occurred], dtype=np.int64)
+    sig_ids, strength, age = zip(*rows, strict=True)
+    del rows
+    wanted = np.array(sig_ids, dtype=str)
+    keys = ids.astype(str) if keys is None else keys
+    position = np.clip(np.searchsorted(keys, wanted), 0, len(ids) - 1)
+    known = keys[position] == wanted
     return priorities(
         fit,
         position[known].astype(np.int64),
         np.array(strength, dtype=np.float64)[known],
-        age[known],
+        np.maximum(np.array(age, dtype=np.int64), 0)[known],
         config.scoring.timing_half_life_days,
     )
 
 
-def _age_days(now: Now, occurred: datetime) -> int:
-    return max(0, (now.day - occurred.date()).days)
+def _pool_query(config: Config, fields: tuple[str, ...]) -> Any:
+    """The accounts a distribution may deal, narrowed in SQL: active, not a likely duplicate, free in at
+    least one role, and (as far as SQL can tell: :func:`dynbooks.store.queries.prefilter`) enrolled and in
+    some book rule. Each role's "has a row" flag comes with the row."""
+    ar = account_roles.c
+    taken = [exists().where(ar.account_id == accounts.c.account_id, ar.role == role) for role in config.roles]
+    in_rule = or_(*[prefilter(r.filter) for r in config.book_rule]) if config.book_rule else false()
+    return select(*(accounts.c[f] for f in fields), *(t.label(f"taken_{i}") for i, t in enumerate(taken))).where(
+        and_(
+            accounts.c.status == "active",
+            accounts.c.duplicate_of.is_(None),
+            prefilter(config.enrollment.filter),
+            in_rule,
+            or_(*[~t for t in taken]) if taken else false(),
+        )
+    )
+
+
+def load_pool(conn: Connection, config: Config, now: Now) -> Market:
+    """The market a distribution reads: only the accounts it may deal (see :func:`_pool_query`) and only the
+    columns the configuration reads, fetched in chunks straight from the DB-API cursor into arrays.
+
+    The rules are still decided on the columns by the domain (enrollment, rule and segment filters,
+    ``min_priority``): SQL only leaves out accounts none of them could take, so the plan is the one the
+    whole market gives.
+    """
+    wanted = _fields(config) | {"fit_score"}
+    custom_needed = bool(wanted - set(STANDARD_TEXT) - set(STANDARD_NUMBER) - {"is_customer", "account_id"})
+    text = tuple(c for c in STANDARD_TEXT if c in wanted and c not in ("status", "duplicate_of"))
+    number = tuple(c for c in STANDARD_NUMBER if c in wanted)
+    custom = sorted(wanted - set(STANDARD_TEXT) - set(STANDARD_NUMBER) - {"is_customer", "account_id"})
+    fields = ("account_id", "is_customer", *text, *number, *(("custom",) if custom_needed else ()))
+    roles = config.roles
+    result = conn.execute(_pool_query(config, fields))
+    # JSON needs SQLAlchemy's conversion; everything else comes as plain DB-API tuples.
+    fetch = result.fetchmany if custom_needed or result.cursor is None else result.cursor.fetchmany
+    parts: list[list[np.ndarray]] = []
+    while chunk := fetch(POOL_CHUNK):
+        cols = list(zip(*chunk, strict=True))
+        del chunk
+        arrays = [np.array(cols[0], dtype=str), np.array(cols[1], dtype=bool)]
+        arrays += [np.array(c, dtype=object) for c in cols[2:2 + len(text)]]
+        arrays += [np.array(c, dtype=np.float64) for c in cols[2 + len(text):2 + len(text) + len(number)]]
+        if custom_needed:
+            customs = cols[len(fields) - 1]
+            arrays += [np.array([(c or {}).get(f) for c in customs], dtype=object) for f in custom]
+        arrays += [np.array(c, dtype=bool) for c in cols[len(fields):]]
+        parts.append(arrays)
+        del cols
+    names = ["account_id", "is_customer", *text, *number, *custom]
+    width = len(names) + len(roles)
+    merged = [np.concatenate([p[k] for p in parts]) if parts else np.zeros(0) for k in range(width)]
+    del parts
+    keys = merged[0].astype(str)
+    order = np.argsort(keys, kind="stable")  # code-point order, the layout load_market gives
+    merged = [m[order] for m in merged]
+    keys = merged[0]
+    n = len(keys)
+    columns: dict[str, np.ndarray] = {}
+    for name, values in zip(names, merged[:len(names)], strict=True):
+        columns[name] = values
+    ids = keys.astype(object)
+    columns["account_id"] = ids
+    columns["is_customer"] = columns["is_customer"].astype(bool)
+    for name in number:
+        columns[name] = columns[name].astype(np.float64)
+    # Filtered in SQL: every loaded account is active and not a likely duplicate.
+    columns["status"] = np.full(n, "active", dtype=object)
+    columns["duplicate_of"] = np.full(n, None, dtype=object)
+    taken = {role: merged[len(names) + k].astype(bool) for k, role in enumerate(roles)}
+    priority = _priority(conn, config, now, ids, columns["fit_score"], None, keys)
+    tiebreak = tiebreak_keys(config.scoring.sort_keys, columns, n)
+    market = Market(ids=ids, columns=columns, priority=priority, tiebreak=tiebreak, taken=taken)
+    market.__dict__["keys"] = keys  # the cached fixed-width ids, already made
+    return market

@@ -10,12 +10,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, delete, insert, update
+from sqlalchemy import Connection
 
 from dynbooks.domain.lifecycle import check_transition
 from dynbooks.services.context import Context
-from dynbooks.services.history import naive, record_rows
-from dynbooks.store.schema import account_roles, assignments
+from dynbooks.services.history import naive
+from dynbooks.store.bulk import delete_rows, insert_rows, update_rows
+from dynbooks.store.schema import account_roles, assignments, events
 
 __all__ = ["Move", "apply_moves"]
 
@@ -47,56 +48,39 @@ class Move:
 
 
 def apply_moves(conn: Connection, ctx: Context, moves: Sequence[Move], cycle_id: str | None = None) -> int:
-    """Apply moves in bulk: state rows, events, ledger. Returns how many moved."""
+    """Apply moves in bulk: state rows, events, ledger. Returns how many moved.
+
+    Each kind of write is one statement over all the moves (tuples straight to the driver, or a COPYed
+    temporary table joined on PostgreSQL), never a statement or a parameter dict per move.
+    """
     if not moves:
         return 0
-    for m in moves:
-        check_transition(m.event, m.before, m.to)
+    for kinds in {(m.event, m.before, m.to) for m in moves}:
+        check_transition(*kinds)
     stamp = naive(ctx.now.stamp)
-    to_pool = [{"a": m.account_id, "r": m.role} for m in moves if m.to in ROWLESS and m.before in ROWED]
-    if to_pool:
-        conn.execute(
-            delete(account_roles).where(
-                and_(account_roles.c.account_id == bindparam("a"), account_roles.c.role == bindparam("r"))
-            ),
-            to_pool,
-        )
-    created = [
-        {"account_id": m.account_id, "role": m.role, "state": m.to, "rest_until": m.rest_until,
-         "reason": m.reason, "rule": m.rule, "since": stamp}
+    key = ("account_id", "role")
+    delete_rows(conn, account_roles, key,
+                [(m.account_id, m.role) for m in moves if m.to in ROWLESS and m.before in ROWED])
+    insert_rows(conn, account_roles, ("account_id", "role", "state", "rest_until", "reason", "rule", "since"), [
+        (m.account_id, m.role, m.to, m.rest_until, m.reason, m.rule, stamp)
         for m in moves
         if m.before not in ROWED and m.to in ROWED
-    ]
-    if created:
-        conn.execute(insert(account_roles), created)
-    kept = [
-        {"a": m.account_id, "r": m.role, "state": m.to, "rest_until": m.rest_until, "reason": m.reason,
-         "rule": m.rule, "since": stamp}
+    ])
+    update_rows(conn, account_roles, key, (
+        "state", "rest_until", "reason", "rule", "since", "rep_id", "segment", "assigned_at", "worked_at",
+        "over_capacity", "cycle_id"), [
+        (m.to, m.rest_until, m.reason, m.rule, stamp, None, None, None, None, False, None, m.account_id, m.role)
         for m in moves
         if m.before in ROWED and m.to in ROWED
-    ]
-    if kept:
-        conn.execute(
-            update(account_roles)
-            .where(and_(account_roles.c.account_id == bindparam("a"), account_roles.c.role == bindparam("r")))
-            .values(state=bindparam("state"), rest_until=bindparam("rest_until"), reason=bindparam("reason"),
-                    rule=bindparam("rule"), since=bindparam("since"), rep_id=None, segment=None,
-                    assigned_at=None, worked_at=None, over_capacity=False, cycle_id=None),
-            kept,
-        )
-    owned = [{"a": m.account_id, "r": m.role, "end": m.event} for m in moves if m.before == "owned"]
-    if owned:
-        conn.execute(
-            update(assignments)
-            .where(and_(assignments.c.account_id == bindparam("a"), assignments.c.role == bindparam("r"),
-                        assignments.c.ended_at.is_(None)))
-            .values(ended_at=stamp, end_reason=bindparam("end")),
-            owned,
-        )
-    record_rows(conn, [
-        {"at": stamp, "type": m.event, "account_id": m.account_id, "role": m.role, "rep_id": m.rep_id,
-         "reason": m.reason, "rule": m.rule, "cycle_id": cycle_id, "before": m.before,
-         "after": m.to, "actor": ctx.actor, "data": m.data or None}
+    ])
+    update_rows(conn, assignments, key, ("ended_at", "end_reason"), [
+        (stamp, m.event, m.account_id, m.role) for m in moves if m.before == "owned"
+    ], where="assignments.ended_at IS NULL")
+    insert_rows(conn, events, (
+        "at", "type", "account_id", "role", "rep_id", "reason", "rule", "cycle_id", "before", "after", "actor",
+        "data"), [
+        (stamp, m.event, m.account_id, m.role, m.rep_id, m.reason, m.rule, cycle_id, m.before, m.to, ctx.actor,
+         m.data or None)
         for m in moves
     ])
     return len(moves)

@@ -17,6 +17,7 @@ from dynbooks.domain.rules import BookRule
 from dynbooks.domain.scoring import GET_BACK_TO_ME_STRENGTH
 from dynbooks.services.context import Context
 from dynbooks.services.ownership import Move, apply_moves
+from dynbooks.store.queries import days_since
 from dynbooks.store.schema import account_roles, opportunities, reps, signals
 
 __all__ = ["release_rests", "retrieve"]
@@ -73,8 +74,11 @@ def _due(conn: Connection, ctx: Context, rule: BookRule, after_days: int, *, hoa
     # Coarse SQL bound (ignores time away, which only delays retrieval); the domain decides exactly.
     bound = datetime.combine(day - timedelta(days=after_days - 1), time(0))
     ar = account_roles
+    dialect = conn.dialect.name
+    # Dates come as whole days before ``day`` (computed by the database): no datetime object per row.
     query = (
-        select(ar.c.account_id, ar.c.role, ar.c.rep_id, ar.c.worked_at, reps.c.unavailable_until)
+        select(ar.c.account_id, ar.c.role, ar.c.rep_id, days_since(dialect, day, ar.c.worked_at),
+               days_since(dialect, day, reps.c.unavailable_until))
         .join(reps, reps.c.rep_id == ar.c.rep_id)
         .where(ar.c.state == "owned", ar.c.rule == rule.name, ar.c.worked_at < bound)
     )
@@ -82,22 +86,26 @@ def _due(conn: Connection, ctx: Context, rule: BookRule, after_days: int, *, hoa
         opp = opportunities.c
         open_opp = exists().where(and_(opp.account_id == ar.c.account_id, opp.is_closed.is_(False)))
         query = query.where(~open_opp)
-    rows = conn.execute(query).all()
+    result = conn.execute(query)
+    rows = result.cursor.fetchall() if result.cursor is not None else result.all()
     if not rows:
         return []
-    worked = np.array([day_number(r.worked_at.date()) for r in rows], dtype=np.int64)
-    away = np.array([-1 if r.unavailable_until is None else day_number(r.unavailable_until) for r in rows],
-                    dtype=np.int64)
+    account_ids, roles, rep_ids, worked_ago, away_ago = zip(*rows, strict=True)
+    del rows
     today = day_number(day)
+    worked = today - np.array(worked_ago, dtype=np.int64)
+    away_before = np.array([np.nan if a is None else a for a in away_ago], dtype=np.float64)
+    away = np.where(np.isnan(away_before), -1, today - np.nan_to_num(away_before)).astype(np.int64)
     due = retrieval_due(worked, away, today, after_days)
     idle = idle_days(worked, away, today)
     rest_until = day + timedelta(days=rule.rest_days)
+    until = rest_until.isoformat()
     reason = "hoarding" if hoarding else "not_worked"
+    at = np.flatnonzero(due)
+    last_worked = worked[at].astype("datetime64[D]").astype(str).tolist()  # day numbers count from 1970-01-01
     return [
-        Move(r.account_id, r.role, "owned", "resting", "retrieved", reason, rep_id=r.rep_id, rule=rule.name,
+        Move(account_ids[i], roles[i], "owned", "resting", "retrieved", reason, rep_id=rep_ids[i], rule=rule.name,
              rest_until=rest_until,
-             data={"last_worked": r.worked_at.date().isoformat(), "idle_days": int(idle[i]),
-                   "after_days": after_days, "rest_until": rest_until.isoformat()})
-        for i, r in enumerate(rows)
-        if due[i]
+             data={"last_worked": lw, "idle_days": d, "after_days": after_days, "rest_until": until})
+        for i, lw, d in zip(at.tolist(), last_worked, idle[at].tolist(), strict=True)
     ]

@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Column, Connection, MetaData, Table, Text
+from sqlalchemy import JSON, Column, Connection, MetaData, Table, Text
 
-__all__ = ["insert_dicts", "insert_rows", "stage_keys"]
+__all__ = ["delete_rows", "insert_dicts", "insert_rows", "stage_keys", "update_rows"]
 
 _STAGING = MetaData()
 STAGED_KEYS = Table("staged_keys", _STAGING, Column("k", Text, primary_key=True), prefixes=["TEMPORARY"])
@@ -27,23 +27,110 @@ def insert_rows(conn: Connection, table: Table, columns: Sequence[str], rows: Se
     if not rows:
         return 0
     dialect = conn.dialect
-    values: list[Sequence[Any]] = list(zip(*rows, strict=True))
-    for k, name in enumerate(columns):
-        process = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
-        if process is not None:
-            values[k] = [process(v) for v in values[k]]
+    values = _bound(conn, table, columns, rows)
     quote = dialect.identifier_preparer.quote
     names = ", ".join(quote(c) for c in columns)
     if dialect.name == "postgresql":
-        raw = conn.connection.driver_connection
-        assert raw is not None
-        with raw.cursor() as cursor, cursor.copy(f"COPY {quote(table.name)} ({names}) FROM STDIN") as copy:
-            for row in zip(*values, strict=True):
-                copy.write_row(row)
+        _copy(conn, table.name, columns, values)
     else:
         marks = ", ".join("?" for _ in columns)
-        conn.exec_driver_sql(f"INSERT INTO {quote(table.name)} ({names}) VALUES ({marks})",
-                             list(zip(*values, strict=True)))
+        conn.exec_driver_sql(f"INSERT INTO {quote(table.name)} ({names}) VALUES ({marks})", values)
+    return len(rows)
+
+
+def _bound(
+    conn: Connection, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> list[tuple[Any, ...]]:
+    """The rows with every value through its column's bind processor, as SQLAlchemy would bind it.
+
+    A cycle writes the same stamp, rule or date on every row: each distinct value is processed once.
+    """
+    dialect = conn.dialect
+    values: list[Sequence[Any]] = list(zip(*rows, strict=True))
+    for k, name in enumerate(columns):
+        kind = table.c[name].type
+        process = kind.dialect_impl(dialect).bind_processor(dialect)
+        if process is None:
+            continue
+        if isinstance(kind, JSON):  # dicts are not hashable, and rarely repeat
+            values[k] = [process(v) for v in values[k]]
+            continue
+        done: dict[Any, Any] = {}
+        out = []
+        for v in values[k]:
+            p = done.get(v, done)
+            if p is done:
+                p = done[v] = process(v)
+            out.append(p)
+        values[k] = out
+    return list(zip(*values, strict=True))
+
+
+def _copy(conn: Connection, table: str, columns: Sequence[str], values: Sequence[Sequence[Any]]) -> None:
+    quote = conn.dialect.identifier_preparer.quote
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    names = ", ".join(quote(c) for c in columns)
+    with raw.cursor() as cursor, cursor.copy(f"COPY {quote(table)} ({names}) FROM STDIN") as copy:
+        for row in values:
+            copy.write_row(row)
+
+
+def _stage(conn: Connection, table: Table, columns: Sequence[str], values: Sequence[Sequence[Any]]) -> str:
+    """PostgreSQL: the rows COPYed into a temporary table shaped like ``table``'s ``columns``; its name."""
+    quote = conn.dialect.identifier_preparer.quote
+    name = f"stage_{table.name}"
+    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {quote(name)}")
+    conn.exec_driver_sql(
+        f"CREATE TEMPORARY TABLE {quote(name)} ON COMMIT DROP AS SELECT "
+        f"{', '.join(quote(c) for c in columns)} FROM {quote(table.name)} WITH NO DATA"
+    )
+    _copy(conn, name, columns, values)
+    conn.exec_driver_sql(f"ANALYZE {quote(name)}")
+    return name
+
+
+def update_rows(
+    conn: Connection, table: Table, keys: Sequence[str], columns: Sequence[str], rows: Sequence[Sequence[Any]],
+    where: str = "",
+) -> int:
+    """Set ``columns`` of the rows found by ``keys``: each of ``rows`` holds the new values, then the keys.
+
+    ``where`` (SQL, naming the table's columns as ``table.column``) narrows the rows updated. One ``UPDATE … FROM`` a
+    COPYed temporary table on PostgreSQL; an ``executemany`` of tuples on SQLite.
+    """
+    if not rows:
+        return 0
+    quote = conn.dialect.identifier_preparer.quote
+    values = _bound(conn, table, [*columns, *keys], rows)
+    t = quote(table.name)
+    extra = f" AND {where}" if where else ""
+    if conn.dialect.name == "postgresql":
+        s = _stage(conn, table, [*columns, *keys], values)
+        sets = ", ".join(f"{quote(c)} = s.{quote(c)}" for c in columns)
+        match = " AND ".join(f"{t}.{quote(k)} = s.{quote(k)}" for k in keys)
+        conn.exec_driver_sql(f"UPDATE {t} SET {sets} FROM {quote(s)} AS s WHERE {match}{extra}")
+    else:
+        sets = ", ".join(f"{quote(c)} = ?" for c in columns)
+        match = " AND ".join(f"{quote(k)} = ?" for k in keys)
+        conn.exec_driver_sql(f"UPDATE {t} SET {sets} WHERE {match}{extra}", values)
+    return len(rows)
+
+
+def delete_rows(conn: Connection, table: Table, keys: Sequence[str], rows: Sequence[Sequence[Any]]) -> int:
+    """Delete the rows whose ``keys`` are one of ``rows`` (as :func:`update_rows` finds them)."""
+    if not rows:
+        return 0
+    quote = conn.dialect.identifier_preparer.quote
+    values = _bound(conn, table, keys, rows)
+    t = quote(table.name)
+    if conn.dialect.name == "postgresql":
+        s = _stage(conn, table, keys, values)
+        match = " AND ".join(f"{t}.{quote(k)} = s.{quote(k)}" for k in keys)
+        conn.exec_driver_sql(f"DELETE FROM {t} USING {quote(s)} AS s WHERE {match}")
+    else:
+        match = " AND ".join(f"{quote(k)} = ?" for k in keys)
+        conn.exec_driver_sql(f"DELETE FROM {t} WHERE {match}", values)
     return len(rows)
 
 
