@@ -59,29 +59,74 @@ def _iso(day: date) -> str:
     return day.isoformat()
 
 
-def open_opportunity(now: Now, account_id: Any) -> ColumnElement[bool]:
-    """An opportunity of the account is open (created by the horizon, not closed)."""
-    return exists().where(
-        opportunities.c.account_id == account_id,
-        opportunities.c.is_closed == false(),
-        opportunities.c.created_at <= horizon(now),
-    )
+class Facts:
+    """Per-account facts added to a query's FROM clause, the way each database answers them fastest.
 
+    SQLite: a correlated sub-query per row, answered by an index (it scans a joined, materialised
+    sub-query once per outer row instead). PostgreSQL: an outer join to the sub-query aggregated once and
+    hashed (it runs a correlated sub-query in the select list as a plan per row).
+    """
 
-def last_meaningful(config: Config, now: Now, account_id: Any, rep_id: Any = None) -> ColumnElement[Any]:
-    """The day (ISO text) of the last meaningful activity on the account by anyone (or by ``rep_id``); NULL: never."""
-    cond = [
-        activities.c.account_id == account_id,
-        activities.c.type.in_(list(config.activity.meaningful_types)),
-        activities.c.occurred_at <= horizon(now),
-    ]
-    if rep_id is not None:
-        cond.insert(1, activities.c.rep_id == rep_id)
-    return select(day_sql(func.max(activities.c.occurred_at))).where(*cond).scalar_subquery()
+    def __init__(self, conn: Connection, config: Config, now: Now, source: Any) -> None:
+        self.sqlite = conn.dialect.name == "sqlite"
+        self.config, self.now, self.source = config, now, source
+        self._n = 0
 
+    def _join(self, sub: Any, on: ColumnElement[bool]) -> None:
+        self.source = self.source.outerjoin(sub, on)
 
-def live_signal(now: Now, account_id: Any) -> ColumnElement[bool]:
-    return exists().where(signals.c.account_id == account_id, live_signals(now))
+    def _name(self, base: str) -> str:
+        self._n += 1
+        return f"{base}_{self._n}"
+
+    def open_opportunity(self, account_id: Any) -> ColumnElement[bool]:
+        """An opportunity of the account is open (created by the horizon, not closed)."""
+        cond = (opportunities.c.is_closed == false(), opportunities.c.created_at <= horizon(self.now))
+        if self.sqlite:
+            return exists().where(opportunities.c.account_id == account_id, *cond)
+        sub = select(opportunities.c.account_id).where(*cond).group_by(opportunities.c.account_id)
+        sub_q = sub.subquery(self._name("open_opp"))
+        self._join(sub_q, sub_q.c.account_id == account_id)
+        return sub_q.c.account_id.is_not(None)
+
+    def live_signal(self, account_id: Any) -> ColumnElement[bool]:
+        """The account has a live signal (SPEC §10 Priority)."""
+        if self.sqlite:
+            return exists().where(signals.c.account_id == account_id, live_signals(self.now))
+        sub_q = (select(signals.c.account_id).where(live_signals(self.now)).group_by(signals.c.account_id)
+                 .subquery(self._name("live")))
+        self._join(sub_q, sub_q.c.account_id == account_id)
+        return sub_q.c.account_id.is_not(None)
+
+    def has_row(self, account_id: Any, role: str) -> ColumnElement[bool]:
+        """The account has an owned, resting or review row for ``role`` (else it is in the role's pool)."""
+        ar = account_roles
+        if self.sqlite:
+            return exists().where(ar.c.account_id == account_id, ar.c.role == role)
+        alias = ar.alias(self._name("role"))
+        self._join(alias, and_(alias.c.account_id == account_id, alias.c.role == role))
+        return alias.c.account_id.is_not(None)
+
+    def last_meaningful(self, account_id: Any, rep_id: Any = None, shape: Any = None) -> ColumnElement[Any]:
+        """The day (ISO text, NULL: never) of the last meaningful activity on the account by anyone, or by
+        ``rep_id``; ``shape(day)`` turns it into what the caller groups by (inside the probe on SQLite, so
+        the aggregate runs once per row whatever ``shape`` reads)."""
+        cond = [activities.c.type.in_(list(self.config.activity.meaningful_types)),
+                activities.c.occurred_at <= horizon(self.now)]
+        shape = shape or (lambda day: day)
+        if self.sqlite:
+            if rep_id is not None:
+                cond.append(activities.c.rep_id == rep_id)
+            latest = day_sql(func.max(activities.c.occurred_at))
+            return select(shape(latest)).where(activities.c.account_id == account_id, *cond).scalar_subquery()
+        keys = [activities.c.account_id] + ([activities.c.rep_id] if rep_id is not None else [])
+        sub_q = (select(*keys, day_sql(func.max(activities.c.occurred_at)).label("last")).where(*cond)
+                 .group_by(*keys).subquery(self._name("last_act")))
+        on = sub_q.c.account_id == account_id
+        if rep_id is not None:
+            on = and_(on, sub_q.c.rep_id == rep_id)
+        self._join(sub_q, on)
+        return shape(sub_q.c["last"])  # type: ignore[no-any-return]
 
 
 def _any(conds: Sequence[ColumnElement[bool]]) -> ColumnElement[bool]:
@@ -135,15 +180,18 @@ def owned_groups(conn: Connection, config: Config, now: Now) -> OwnedGroups:
     ar = account_roles
     today = now.day
     week_start = today - timedelta(days=today.weekday())
+    facts = Facts(conn, config, now, ar.join(accounts, accounts.c.account_id == ar.c.account_id))
+    open_opp = facts.open_opportunity(ar.c.account_id)
+    owner_last = facts.last_meaningful(ar.c.account_id, ar.c.rep_id)
     rows = (
         select(
             ar.c.rep_id, ar.c.rule, ar.c.role,
             day_sql(ar.c.assigned_at).label("assigned"),
             func.coalesce(accounts.c.fit_score, 0.0).label("fit"),
-            open_opportunity(now, ar.c.account_id).label("open_opp"),
-            last_meaningful(config, now, ar.c.account_id, ar.c.rep_id).label("last"),
+            open_opp.label("open_opp"),
+            owner_last.label("last"),
         )
-        .select_from(ar.join(accounts, accounts.c.account_id == ar.c.account_id))
+        .select_from(facts.source)
         .where(ar.c.state == "owned")
         # Materialised: the sub-queries run once per row, not once per use in the aggregates below.
         .cte("owned")
@@ -261,25 +309,22 @@ def account_cube(
     """One scan of the accounts in the TAM of ``rules`` (the sub-queries run for those only), grouped."""
     dialect = conn.dialect.name
     today = now.day
-    last = select(day_sql(func.max(activities.c.occurred_at))).where(
-        activities.c.account_id == accounts.c.account_id,
-        activities.c.type.in_(list(config.activity.meaningful_types)),
-        activities.c.occurred_at <= horizon(now),
-    )
-    # The bucket inside the sub-query: its aggregate is computed once per account, whatever the CASE reads.
-    latest = func.max(activities.c.occurred_at)
-    bucket = last.with_only_columns(case(
-        (latest.is_(None), 0),
-        *((day_sql(latest) > _iso(today - timedelta(days=d)), i) for i, d in enumerate(WORKED_DAYS, start=1)),
-        else_=len(WORKED_DAYS) + 1,
-    )).scalar_subquery()
+    def bucket_of(day: Any) -> ColumnElement[int]:
+        return case(
+            (day.is_(None), 0),
+            *((day > _iso(today - timedelta(days=d)), i) for i, d in enumerate(WORKED_DAYS, start=1)),
+            else_=len(WORKED_DAYS) + 1,
+        )
+
+    facts = Facts(conn, config, now, accounts)
+    bucket = facts.last_meaningful(accounts.c.account_id, shape=bucket_of)
     flags = [_flag(compile_filter(r.filter, dialect)).label(f"m{i}") for i, r in enumerate(rules)]
-    nb = _flag(and_(accounts.c.is_customer == false(), not_(open_opportunity(now, accounts.c.account_id))))
+    nb = _flag(and_(accounts.c.is_customer == false(), not_(facts.open_opportunity(accounts.c.account_id))))
+    live = _flag(facts.live_signal(accounts.c.account_id)) if signal else literal_column("0")
     inner = select(
-        *flags, nb.label("nb"), bucket.label("bucket"),
-        (_flag(live_signal(now, accounts.c.account_id)) if signal else literal_column("0")).label("live"),
+        *flags, nb.label("nb"), bucket.label("bucket"), live.label("live"),
         (accounts.c.fit_score if fit else null()).label("fit"),
-    ).where(in_tam(config, rules, dialect)).subquery("tam")
+    ).select_from(facts.source).where(in_tam(config, rules, dialect)).subquery("tam")
     keys = [*(inner.c[f"m{i}"] for i in range(len(rules))), inner.c.nb, inner.c.bucket, inner.c.live, inner.c.fit]
     rows = conn.execute(select(*keys, func.count()).group_by(*keys)).all()
     k = len(rules)
@@ -302,12 +347,11 @@ def ready_counts(conn: Connection, config: Config, now: Now, rules: Sequence[Boo
     dialect = conn.dialect.name
     roles = list(dict.fromkeys(r.role for r in rules))
 
-    def pooled(role: str) -> ColumnElement[bool]:
-        return not_(exists().where(account_roles.c.account_id == accounts.c.account_id, account_roles.c.role == role))
-
-    per_rule = [func.sum(_flag(and_(compile_filter(r.filter, dialect), pooled(r.role)))) for r in rules]
+    facts = Facts(conn, config, now, accounts)
+    pooled = {role: not_(facts.has_row(accounts.c.account_id, role)) for role in roles}
+    per_rule = [func.sum(_flag(and_(compile_filter(r.filter, dialect), pooled[r.role]))) for r in rules]
     per_role = [
-        func.sum(_flag(and_(_any([compile_filter(r.filter, dialect) for r in rules if r.role == role]), pooled(role))))
+        func.sum(_flag(and_(_any([compile_filter(r.filter, dialect) for r in rules if r.role == role]), pooled[role])))
         for role in roles
     ]
     usable = and_(
@@ -316,7 +360,7 @@ def ready_counts(conn: Connection, config: Config, now: Now, rules: Sequence[Boo
     )
     if not rules:
         return 0, []
-    row = conn.execute(select(*per_rule, *per_role).where(usable)).one()
+    row = conn.execute(select(*per_rule, *per_role).select_from(facts.source).where(usable)).one()
     values = [int(v or 0) for v in row]
     return sum(values[len(rules):]), values[: len(rules)]
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, String, cast, func
+from sqlalchemy import ColumnElement, String, case, cast, func, literal_column
 
 from dynbooks.domain.clock import Now
 from dynbooks.reports.model import ReportFilters
@@ -55,12 +55,27 @@ class Window:
 
     def periods(self) -> list[str]:
         """Every period label from ``since`` to ``until``, in order."""
-        labels: list[str] = []
+        return [period_label(day, self.by) for day in self.starts()]
+
+    def starts(self) -> list[date]:
+        """The first day of every period from ``since`` to ``until``, in order."""
+        starts: list[date] = []
         day = period_start(self.since, self.by)
         while day <= self.until:
-            labels.append(period_label(day, self.by))
+            starts.append(day)
             day = day + timedelta(days=7) if self.by == "week" else (day + timedelta(days=32)).replace(day=1)
-        return labels
+        return starts
+
+    def index_sql(self, column: Any) -> ColumnElement[Any]:
+        """Which period of :meth:`periods` a DATETIME inside the window falls in (0-based), in portable SQL:
+        a comparison with each period's first instant, so the database counts per period, not per day."""
+        starts = self.starts()
+        if len(starts) <= 1:
+            return literal_column("0")
+        return case(
+            *((column < datetime.combine(day, time(0)), i) for i, day in enumerate(starts[1:])),
+            else_=len(starts) - 1,
+        )
 
 
 def window(filters: ReportFilters, now: Now) -> Window:

@@ -12,14 +12,13 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-import numpy as np
 from sqlalchemy import Connection, func, select
 
 from dynbooks.domain.clock import Now
 from dynbooks.domain.rules import Config
 from dynbooks.reports.data import load_reps, rep_in_scope
 from dynbooks.reports.model import Report, ReportFilters
-from dynbooks.reports.periods import day_of, day_sql, period_label, window
+from dynbooks.reports.periods import window
 from dynbooks.store.schema import activities, opportunities
 
 __all__ = ["COLUMNS", "productivity"]
@@ -34,31 +33,32 @@ def _ratio(opps: int, worked: int) -> float | None:
 def productivity(conn: Connection, config: Config, now: Now, filters: ReportFilters) -> Report:
     w = window(filters, now)
     reps = load_reps(conn)
-    a_day = day_sql(activities.c.occurred_at)
-    worked_rows = conn.execute(
-        select(activities.c.rep_id, activities.c.account_id, a_day)
+    labels = w.periods()
+    # Distinct accounts worked per (rep, period), counted by the database: a period index per activity
+    # (a CASE over the periods' first instants), then COUNT(DISTINCT) per group.
+    acts = (
+        select(activities.c.rep_id, activities.c.account_id, w.index_sql(activities.c.occurred_at).label("p"))
         .where(activities.c.type.in_(list(config.activity.meaningful_types)),
                activities.c.occurred_at >= w.start, activities.c.occurred_at < w.end)
-        .group_by(activities.c.rep_id, activities.c.account_id, a_day)
-    ).all()
-    worked: dict[tuple[str, str], int] = {}
-    if worked_rows:
-        rep_col, acct_col, day_col = zip(*worked_rows, strict=True)
-        labels = {d: period_label(day_of(d), w.by) for d in set(day_col)}
-        rep_u, rep_i = np.unique(np.array(rep_col, dtype=str), return_inverse=True)
-        per_u, per_i = np.unique(np.array([labels[d] for d in day_col], dtype=str), return_inverse=True)
-        _, acct_i = np.unique(np.array(acct_col, dtype=str), return_inverse=True)
-        triples = np.unique(np.stack([rep_i.reshape(-1), per_i.reshape(-1), acct_i.reshape(-1)], axis=1), axis=0)
-        pairs, n = np.unique(triples[:, :2], axis=0, return_counts=True)
-        worked = {(str(per_u[p]), str(rep_u[r])): int(c) for (r, p), c in zip(pairs, n, strict=True)}
-    o_day = day_sql(opportunities.c.created_at)
-    opps: dict[tuple[str, str], int] = defaultdict(int)
-    for rep_id, d, count in conn.execute(
-        select(opportunities.c.rep_id, o_day, func.count())
+        .subquery("acts")
+    )
+    worked: dict[tuple[str, str], int] = {
+        (labels[int(p)], str(rep_id)): int(n)
+        for rep_id, p, n in conn.execute(
+            select(acts.c.rep_id, acts.c.p, func.count(acts.c.account_id.distinct())).group_by(acts.c.rep_id, acts.c.p)
+        )
+    }
+    opps_q = (
+        select(opportunities.c.rep_id, w.index_sql(opportunities.c.created_at).label("p"))
         .where(opportunities.c.created_at >= w.start, opportunities.c.created_at < w.end)
-        .group_by(opportunities.c.rep_id, o_day)
-    ):
-        opps[(period_label(day_of(d), w.by), rep_id)] += int(count)
+        .subquery("opps")
+    )
+    opps: dict[tuple[str, str], int] = {
+        (labels[int(p)], str(rep_id)): int(n)
+        for rep_id, p, n in conn.execute(
+            select(opps_q.c.rep_id, opps_q.c.p, func.count()).group_by(opps_q.c.rep_id, opps_q.c.p)
+        )
+    }
 
     rows: list[dict[str, Any]] = []
     for period, rep_id in sorted(set(worked) | set(opps)):
