@@ -274,3 +274,24 @@ def test_the_packed_integer_slot_sort_matches_the_float_key_sort() -> None:
     order = _slot_order(tt, pair_cap[slot_pair], pair_bucket[slot_pair], direction, pos, int(reps_in.max()), 3)
     assert list(rep) == list(pair_rep[slot_pair[order]])
     assert list(t) == list(tt[order])
+
+
+@pytest.mark.parametrize("accounts", [900, 5000])  # drop-out (fewer accounts than slots) and full buckets
+def test_the_memoised_slot_table_gives_the_same_plan_and_hands_out_writable_columns(accounts: int) -> None:
+    from dynbooks.domain.dealing import _slot_table
+
+    rng = np.random.default_rng(8)
+    group = rng.integers(0, 3, accounts)
+    eligible = np.zeros((accounts, 3), dtype=bool)
+    eligible[np.arange(accounts), group] = True
+    capacity = rng.integers(1, 60, (30, 3)) * (rng.random((30, 3)) < 0.5)
+    p = problem(rng.gamma(2.0, 15.0, accounts), eligible, capacity)
+    _slot_table.cache_clear()
+    cold = allocate(p)
+    warm = allocate(p)
+    assert _slot_table.cache_info().hits >= 1  # the second plan read the table the first one built
+    for column in ("account", "rep", "bucket", "rank", "pick", "picks", "priority"):
+        assert (getattr(cold, column) == getattr(warm, column)).all()
+    assert warm.rep.flags.writeable and warm.pick.flags.writeable  # the shared table is never handed out
+    warm.rep[:] = 0  # and writing into a plan leaves the table (and the next plan) alone
+    assert (allocate(p).rep == cold.rep).all()

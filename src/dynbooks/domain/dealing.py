@@ -31,12 +31,15 @@ Balancing means (:func:`balance`)
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import lru_cache
+
 import numpy as np
 import numpy.typing as npt
 
 from dynbooks.domain.selection import argsort_int
 
-__all__ = ["balance", "deal", "deal_and_balance", "deal_buckets", "pick_sequence"]
+__all__ = ["balance", "deal", "deal_and_balance", "deal_buckets", "forget_slot_tables", "pick_sequence"]
 
 IntArray = npt.NDArray[np.int64]
 
@@ -134,6 +137,80 @@ def _deal_buckets(
     """:func:`deal_buckets` and the :data:`Books` of the deal."""
     m, nb = capacity.shape
     counts = np.bincount(bucket, minlength=nb)
+    slots = _slot_table(np.ascontiguousarray(capacity, dtype=np.int64).tobytes(), (m, nb),
+                        np.ascontiguousarray(base_position, dtype=np.int64).tobytes())
+    take = np.minimum(counts, slots.slots_in)
+    if (take < counts).any():
+        raise ValueError("more accounts than slots in a bucket")
+    full = bool((take == slots.slots_in).all())
+    if full:  # every slot is dealt (the usual case)
+        pair, tt, rep = slots.pair, slots.t.copy(), slots.rep.copy()
+    else:  # the first counts[b] slots of each bucket (drop-out)
+        first_slot = np.cumsum(slots.slots_in) - slots.slots_in
+        chosen = np.repeat(first_slot - (np.cumsum(take) - take), take) + np.arange(take.sum())
+        pair, tt, rep = slots.pair[chosen], slots.t[chosen], slots.rep[chosen]
+    pair_bucket, pair_rep, pair_cap = slots.pair_bucket, slots.pair_rep, slots.pair_cap
+    # Weighted-EF1 per bucket on the actual values; the rare failing bucket is dealt again by t / c.
+    dealt = pair_cap if full else np.bincount(pair, minlength=pair_rep.size)
+    total = np.bincount(pair, weights=value, minlength=pair_rep.size)
+    # Each pair's best is its first pick (t = 0), when that slot was dealt: the slot at table position q
+    # of bucket b is dealt row q - (first slot of b) + (first row of b) when within the bucket's take.
+    into_bucket = slots.first_pick - (np.cumsum(slots.slots_in) - slots.slots_in)[pair_bucket]
+    was_dealt = into_bucket < take[pair_bucket]
+    at = into_bucket + (np.cumsum(take) - take)[pair_bucket]
+    best = np.where(was_dealt, value[np.where(was_dealt, at, 0)], 0) if value.size else np.zeros_like(pair_cap)
+    own = total / pair_cap
+    envy = (total - best) / pair_cap
+    low_own = np.full(nb, np.inf)
+    high_envy = np.full(nb, -np.inf)
+    np.minimum.at(low_own, pair_bucket, own)
+    np.maximum.at(high_envy, pair_bucket, envy)
+    starts_b = np.cumsum(counts) - counts
+    redealt = np.flatnonzero(low_own < high_envy * (1 - 1e-12) - 1e-9)
+    for b in redealt:
+        lo, hi = int(starts_b[b]), int(starts_b[b] + counts[b])
+        rep[lo:hi], tt[lo:hi] = deal(value[lo:hi], capacity[:, b], base_position)
+    if redealt.size:
+        return rep, tt, _books(bucket * m + rep, value, tt, m * nb)
+    books: Books = (np.zeros(m * nb, dtype=np.int64), np.zeros(m * nb), np.zeros(m * nb, dtype=np.int64))
+    at = pair_bucket * m + pair_rep
+    books[0][at], books[1][at], books[2][at] = dealt, total, best
+    return rep, tt, books
+
+
+@dataclass(frozen=True)
+class _Slots:
+    """Every slot of every bucket in dealing order, and the (bucket, rep) pairs that own them."""
+
+    pair_bucket: IntArray
+    pair_rep: IntArray
+    pair_cap: IntArray
+    slots_in: IntArray
+    """Slots per bucket; the slots are sorted by bucket."""
+    pair: IntArray
+    t: IntArray
+    rep: IntArray
+    first_pick: IntArray
+    """Per pair: the position of its pick t = 0 in the dealing order."""
+
+
+def forget_slot_tables() -> None:
+    """Empty the memo of :func:`_slot_table` (the benchmark times cold runs this way)."""
+    _slot_table.cache_clear()
+
+
+@lru_cache(maxsize=2)
+def _slot_table(capacity_bytes: bytes, shape: tuple[int, int], position_bytes: bytes) -> _Slots:
+    """The pick sequence of every bucket at once (one sort for all the buckets).
+
+    It depends only on the capacities and the base order, so it is memoised (a pure function of its
+    arguments: the bytes of the capacity matrix and of the base positions): a plan computed again with
+    the same free capacities, as in a dry run followed by the real cycle, skips the sort. The arrays are
+    read-only; callers copy what they change.
+    """
+    m, nb = shape
+    capacity = np.frombuffer(capacity_bytes, dtype=np.int64).reshape(m, nb)
+    base_position = np.frombuffer(position_bytes, dtype=np.int64)
     # (bucket, rep) pairs with capacity, by bucket then base order.
     by_base = np.argsort(base_position, kind="stable")
     pair_bucket, row = np.nonzero(capacity[by_base].T > 0)
@@ -176,10 +253,8 @@ def _deal_buckets(
         odd *= np.repeat((backward - forward) << low, pair_cap)
         packed += odd
         packed.sort()
-        # The first counts[b] slots of each bucket (drop-out); buckets are contiguous in the sorted words.
-        chosen = _first_of_each_bucket(packed, pair_bucket, pair_cap, counts, nb)
-        tt = chosen & ((1 << t_bits) - 1)
-        pair = chosen >> t_bits
+        tt = packed & ((1 << t_bits) - 1)
+        pair = packed >> t_bits
         pair &= (1 << p_bits) - 1
     else:
         slot_pair = np.repeat(np.arange(pair_rep.size), pair_cap)
@@ -187,46 +262,14 @@ def _deal_buckets(
         pos = pair_pos[slot_pair]
         direction = np.where(t % 2 == 0, pos, reps_in[slot_bucket] - 1 - pos)
         order = _slot_order(t, pair_cap[slot_pair], slot_bucket, direction, pos, width, nb)
-        chosen = _first_of_each_bucket(order, pair_bucket, pair_cap, counts, nb)
-        pair, tt = slot_pair[chosen], t[chosen]
-    rep = pair_rep[pair]
-    # Weighted-EF1 per bucket on the actual values; the rare failing bucket is dealt again by t / c.
-    dealt = pair_cap if int(counts.sum()) == n_slots else np.bincount(pair, minlength=pair_rep.size)
-    total = np.bincount(pair, weights=value, minlength=pair_rep.size)
-    first = tt == 0
-    best = np.zeros(pair_rep.size, dtype=np.int64)
-    best[pair[first]] = value[first]
-    own = total / pair_cap
-    envy = (total - best) / pair_cap
-    low_own = np.full(nb, np.inf)
-    high_envy = np.full(nb, -np.inf)
-    np.minimum.at(low_own, pair_bucket, own)
-    np.maximum.at(high_envy, pair_bucket, envy)
-    starts_b = np.cumsum(counts) - counts
-    redealt = np.flatnonzero(low_own < high_envy * (1 - 1e-12) - 1e-9)
-    for b in redealt:
-        lo, hi = int(starts_b[b]), int(starts_b[b] + counts[b])
-        rep[lo:hi], tt[lo:hi] = deal(value[lo:hi], capacity[:, b], base_position)
-    if redealt.size:
-        return rep, tt, _books(bucket * m + rep, value, tt, m * nb)
-    books: Books = (np.zeros(m * nb, dtype=np.int64), np.zeros(m * nb), np.zeros(m * nb, dtype=np.int64))
-    at = pair_bucket * m + pair_rep
-    books[0][at], books[1][at], books[2][at] = dealt, total, best
-    return rep, tt, books
-
-
-def _first_of_each_bucket(
-    order: IntArray, pair_bucket: IntArray, pair_cap: IntArray, counts: IntArray, nb: int
-) -> IntArray:
-    """The first ``counts[b]`` entries of each bucket's run in ``order`` (slots sorted by bucket)."""
+        pair, tt = slot_pair[order], t[order]
+    first_pick = np.zeros(pair_rep.size, dtype=np.int64)
+    first_pick[pair[tt == 0]] = np.flatnonzero(tt == 0)
     slots_in = np.bincount(pair_bucket, weights=pair_cap, minlength=nb).astype(np.int64)
-    take = np.minimum(counts, slots_in)
-    if (take < counts).any():
-        raise ValueError("more accounts than slots in a bucket")
-    if (take == slots_in).all():
-        return order  # every slot is dealt (the usual case): no copy
-    first_slot = np.cumsum(slots_in) - slots_in
-    return np.asarray(order[np.repeat(first_slot - (np.cumsum(take) - take), take) + np.arange(take.sum())])
+    table = _Slots(pair_bucket, pair_rep, pair_cap, slots_in, pair, tt, pair_rep[pair], first_pick)
+    for array in vars(table).values():
+        array.flags.writeable = False
+    return table
 
 
 def _slot_order(
