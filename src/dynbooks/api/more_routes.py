@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from dynbooks.api.deps import Ctx, require_scope
 from dynbooks.api.routes import ERRORS
-from dynbooks.api.schemas import ErrorPublic
+from dynbooks.api.schemas import CycleUndoPublic, CycleUndoRequest, ErrorPublic
 from dynbooks.domain.errors import InvalidInput
 from dynbooks.reports import REPORTS, ReportFilters
 from dynbooks.services import admin
@@ -22,6 +22,7 @@ from dynbooks.services.access import check_account
 from dynbooks.services.auth import User
 from dynbooks.services.reads import explain, history, pool
 from dynbooks.services.reporting import run_report
+from dynbooks.services.undo import undo_cycle
 
 __all__ = ["router"]
 
@@ -135,3 +136,12 @@ def post_release(account_id: str, ctx: Ctx, user: AdminWriter) -> Json:
 @router.post("/accounts/{account_id}/reactivate", tags=["revops"])
 def post_reactivate(account_id: str, ctx: Ctx, user: AdminWriter) -> Json:
     return admin.reactivate(ctx, account_id)
+
+
+@router.post("/cycles/{cycle_id}/undo", response_model=CycleUndoPublic, tags=["cycles"])
+def post_cycle_undo(cycle_id: str, ctx: Ctx, user: AdminWriter, body: CycleUndoRequest | None = None) -> Json:
+    """Undo a cycle (as ``dynbooks cycle undo``): ``last`` or the id of the latest cycle not undone yet. Every
+    move is reversed by an event; refused (409) when anything touched its accounts since, when the cycle is
+    not the latest or is already undone. ``dry_run`` shows the reversal and writes nothing."""
+    result = undo_cycle(ctx, None if cycle_id == "last" else cycle_id, dry_run=body is not None and body.dry_run)
+    return result.summary() | {"changes": result.changes()}

@@ -36,6 +36,7 @@ from dynbooks.services.access import check_account, check_rep
 from dynbooks.services.accounts import account_detail
 from dynbooks.services.auth import User
 from dynbooks.services.cycle import run_cycle
+from dynbooks.services.idempotency import Idempotency, answered
 from dynbooks.services.reads import book
 from dynbooks.services.returns import return_account
 from dynbooks.services.webhooks import ingest_rows
@@ -92,11 +93,19 @@ def get_account(account_id: str, ctx: Ctx, user: Reader) -> dict[str, Any]:
 @router.post("/accounts/{account_id}/return", response_model=ReturnPublic, tags=["accounts"],
              responses={409: {"model": ErrorPublic, "description": "Refused by a rule"},
                         422: {"model": ErrorPublic, "description": "Invalid input"}})
-def post_return(account_id: str, body: ReturnRequest, ctx: Ctx, user: Writer) -> dict[str, Any]:
+def post_return(account_id: str, body: ReturnRequest, ctx: Ctx, user: Writer,
+                idempotency_key: Annotated[str | None, Header(max_length=150)] = None) -> dict[str, Any]:
     """Return an account with a reason; it is routed by the reason and replaced at once (as ``dynbooks return``).
 
     A rep returns from their own book (``rep_id``, if given, must be theirs); a manager for a rep of their team.
+    A repeated ``Idempotency-Key`` (per user) answers the first answer and takes no second replacement; the
+    same key with another body is refused (422).
     """
+    key = Idempotency.of(f"return/{user.email}", idempotency_key,
+                         {"account_id": account_id} | body.model_dump(mode="json"))
+    # Before the visibility check: once returned, the account is no longer in the rep's book.
+    if (stored := answered(ctx, key)) is not None:
+        return stored
     owner = check_account(ctx, user, account_id)
     rep_id = body.rep_id
     if user.role == "rep":
@@ -110,17 +119,20 @@ def post_return(account_id: str, body: ReturnRequest, ctx: Ctx, user: Writer) ->
     reason = ctx.config.reasons.get(body.reason)
     if reason is not None and reason.route is Route.REST_UNTIL and body.until is None:
         raise InvalidInput(f"reason {body.reason!r} needs \"until\": the date the prospect gave")
-    return return_account(ctx, account_id, body.reason, rep_id=rep_id, until=body.until, note=body.note)
+    return return_account(ctx, account_id, body.reason, rep_id=rep_id, until=body.until, note=body.note,
+                          idempotency=key)
 
 
 @router.post("/cycles", response_model=CyclePublic, tags=["cycles"],
              responses={403: {"description": "Not an admin"}, 409: {"model": ErrorPublic,
                                                                    "description": "Another cycle runs"}})
-def post_cycle(body: CycleRequest, ctx: Ctx, user: Writer) -> dict[str, Any]:
-    """Run a cycle (release → retrieve → distribute), or preview it with ``dry_run`` (nothing is written)."""
+def post_cycle(body: CycleRequest, ctx: Ctx, user: Writer,
+               idempotency_key: Annotated[str | None, Header(max_length=150)] = None) -> dict[str, Any]:
+    """Run a cycle (release → retrieve → distribute), or preview it with ``dry_run`` (nothing is written).
+    A repeated ``Idempotency-Key`` (per user) answers the first answer and runs no second cycle."""
     _admin(user, "running a cycle")
-    result = run_cycle(ctx, dry_run=body.dry_run)
-    return result.summary() | {"changes": result.changes()}
+    key = Idempotency.of(f"cycles/{user.email}", idempotency_key, body.model_dump(mode="json"))
+    return run_cycle(ctx, dry_run=body.dry_run, idempotency=key).answer()
 
 
 async def _signed(request: Request, state: State,

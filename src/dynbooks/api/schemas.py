@@ -15,6 +15,8 @@ __all__ = [
     "CycleChangePublic",
     "CyclePublic",
     "CycleRequest",
+    "CycleUndoPublic",
+    "CycleUndoRequest",
     "ErrorPublic",
     "HealthPublic",
     "MePublic",
@@ -121,6 +123,7 @@ class ReturnPublic(BaseModel):
     handed_off_to: str | None
     replacement: str | None
     replacements: list[str]
+    replayed: bool = Field(False, description="The stored first answer to a repeated Idempotency-Key.")
 
 
 class CycleRequest(_In):
@@ -142,6 +145,31 @@ class CyclePublic(BaseModel):
     retrieved: int
     distributed: int
     changes: list[CycleChangePublic]
+    replayed: bool = Field(False, description="The stored first answer to a repeated Idempotency-Key.")
+
+
+class CycleUndoRequest(_In):
+    dry_run: StrictBool = False
+
+
+class CycleUndoChangePublic(BaseModel):
+    step: str = Field(description="The step undone: distributed, retrieved or released.")
+    account_id: str
+    role: str
+    rep_id: str | None = Field(description="The rep who lost (distributed) or got back (retrieved) the account.")
+    state: str = Field(description="Where the account is now: pool, owned or resting.")
+
+
+class CycleUndoPublic(BaseModel):
+    """The same JSON as ``dynbooks cycle undo --json``."""
+
+    cycle_id: str
+    dry_run: bool
+    undone: bool
+    released: int
+    retrieved: int
+    distributed: int
+    changes: list[CycleUndoChangePublic]
 
 
 class ActivityRow(BaseModel):

@@ -16,6 +16,7 @@ from sqlalchemy import func, insert, select
 from dynbooks.services.context import Context
 from dynbooks.services.distribute import Assignment, distribute
 from dynbooks.services.history import naive
+from dynbooks.services.idempotency import Idempotency, remember, replay
 from dynbooks.services.ownership import Move
 from dynbooks.services.retrieval import release_rests, retrieve
 from dynbooks.store.schema import cycles
@@ -33,6 +34,8 @@ class CycleResult:
     released: list[Move] = field(default_factory=list)
     retrieved: list[Move] = field(default_factory=list)
     distributed: list[Assignment] = field(default_factory=list)
+    replayed: dict[str, Any] | None = None
+    """The stored first answer when the request repeated an Idempotency-Key (nothing ran)."""
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -42,6 +45,12 @@ class CycleResult:
             "retrieved": len(self.retrieved),
             "distributed": len(self.distributed),
         }
+
+    def answer(self) -> dict[str, Any]:
+        """The API's answer: the summary with the changes, or the first answer of a repeated request."""
+        if self.replayed is not None:
+            return self.replayed
+        return self.summary() | {"changes": self.changes(), "replayed": False}
 
     def changes(self) -> list[dict[str, Any]]:
         """Account by account, what the cycle did (or would do)."""
@@ -60,13 +69,19 @@ class _Rollback(Exception):
     pass
 
 
-def run_cycle(ctx: Context, *, steps: Sequence[str] = STEPS, dry_run: bool = False) -> CycleResult:
+def run_cycle(ctx: Context, *, steps: Sequence[str] = STEPS, dry_run: bool = False,
+              idempotency: Idempotency | None = None) -> CycleResult:
+    """Run (or preview) a cycle. With ``idempotency``, a repeated key answers the stored answer and runs
+    nothing; a committed cycle stores its answer in its own transaction."""
     kind = "cycle" if tuple(steps) == STEPS else steps[0]
     result = CycleResult(
         cycle_id=f"{ctx.now.stamp:%Y%m%d}-{uuid.uuid4().hex[:8]}", dry_run=dry_run, steps=tuple(steps)
     )
     try:
         with ctx.writing(lock=True) as conn:
+            if (stored := replay(conn, idempotency)) is not None:
+                result.replayed = stored
+                return result
             number = conn.execute(select(func.coalesce(func.max(cycles.c.number), 0) + 1)).scalar_one()
             conn.execute(insert(cycles).values(
                 cycle_id=result.cycle_id, kind=kind, as_of=naive(ctx.now.stamp), started_at=naive(ctx.now.stamp),
@@ -82,6 +97,7 @@ def run_cycle(ctx: Context, *, steps: Sequence[str] = STEPS, dry_run: bool = Fal
                 distributed=len(result.distributed)))
             if dry_run:
                 raise _Rollback
+            remember(conn, idempotency, result.summary() | {"changes": result.changes()}, ctx.now.stamp)
     except _Rollback:
         pass
     return result

@@ -13,6 +13,7 @@ from dynbooks.domain.rules import Route
 from dynbooks.services.admin import retire_account
 from dynbooks.services.context import Context
 from dynbooks.services.distribute import distribute
+from dynbooks.services.idempotency import Idempotency, remember, replay
 from dynbooks.services.ownership import Move, apply_moves
 from dynbooks.services.routing import route_now
 from dynbooks.store.schema import account_roles, accounts, events
@@ -22,15 +23,19 @@ __all__ = ["return_account"]
 
 def return_account(
     ctx: Context, account_id: str, reason_code: str, *, rep_id: str | None = None, until: date | None = None,
-    note: str | None = None,
+    note: str | None = None, idempotency: Idempotency | None = None,
 ) -> dict[str, Any]:
     """Return ``account_id`` from ``rep_id``'s book; returns the CLI/API answer
-    ``{"account_id", "role", "rep_id", "reason", "route", "state", "rest_until", "replacement", ...}``."""
+    ``{"account_id", "role", "rep_id", "reason", "route", "state", "rest_until", "replacement", ...}``.
+    With ``idempotency``, a repeated key answers the stored first answer (``"replayed": true``) and takes
+    no second replacement."""
     reason = ctx.config.reasons.get(reason_code)
     if reason is None:
         known = ", ".join(sorted(ctx.config.reasons))
         raise InvalidInput(f"unknown reason code {reason_code!r}; known codes: {known}")
     with ctx.writing(lock=True) as conn:
+        if (stored := replay(conn, idempotency)) is not None:
+            return stored
         row = _owned_row(conn, account_id, rep_id)
         role, owner, rule_name = row.role, row.rep_id, row.rule
         rule = ctx.config.rules.get(rule_name)
@@ -59,6 +64,7 @@ def return_account(
         made = distribute(conn, ctx, None, how="replacement", only_reps={owner})
         answer["replacement"] = made[0].account_id if made else None
         answer["replacements"] = [a.account_id for a in made]
+        remember(conn, idempotency, answer, ctx.now.stamp)
         return answer
 
 
