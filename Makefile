@@ -28,11 +28,14 @@ test: $(STAMP)
 	fi
 
 # The long runs of the reliability suite (docs/reliability.md): the big race of processes, 20 SIGKILL trials per
-# database, >= 1,000 state-machine examples per machine, the nightly fuzzing profile, migrations up and down.
+# database, >= 1,000 state-machine examples per machine and database, the nightly fuzzing profile, migrations up
+# and down, the webhook races, the access matrix, the load test against dynbooks serve (its figures are printed
+# on the LOAD lines), 300 stateful Schemathesis scenarios.
 reliability: $(STAMP)
 	@if $(BIN)/python -m dynbooks.store.probe "$(PG_URL)"; then export DYNBOOKS_TEST_POSTGRES_URL="$(PG_URL)"; fi; \
-	DYNBOOKS_RELIABILITY=1 HYPOTHESIS_PROFILE=nightly $(BIN)/pytest -s --durations=0 --hypothesis-show-statistics \
-	  tests/reliability tests/property tests/integration/test_migrations.py
+	DYNBOOKS_RELIABILITY=1 HYPOTHESIS_PROFILE=nightly DYNBOOKS_STATEFUL_EXAMPLES=300 $(BIN)/pytest -s --durations=0 \
+	  --hypothesis-show-statistics tests/reliability tests/property tests/integration/test_migrations.py \
+	  tests/api/test_schemathesis.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests
