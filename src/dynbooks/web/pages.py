@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -295,11 +296,23 @@ def pool_page(request: Request, ctx: WebCtx, user: WebUser, role: str | None = N
 
 
 @router.get("/admin/cycles")
-def cycles_page(request: Request, ctx: WebCtx, user: WebUser) -> Response:
+def cycles_page(request: Request, ctx: WebCtx, user: WebUser, done: str | None = None) -> Response:
     _admin_only(user)
     from dynbooks.services.cycle_history import cycle_history
 
-    return render(request, "cycles.html", cycles=cycle_history(ctx))
+    return render(request, "cycles.html", cycles=cycle_history(ctx), done=done)
+
+
+@router.post("/admin/cycles/{cycle_id}/undo")
+def cycle_undo(request: Request, cycle_id: str, ctx: WebCtx, user: WebUser, form: CsrfForm) -> Response:
+    """Undo the latest cycle; a refusal (its accounts changed since) shows the error page with the reasons."""
+    _admin_only(user)
+    from dynbooks.services.undo import undo_cycle
+
+    s = undo_cycle(ctx, cycle_id).summary()
+    done = (f"Cycle {s['cycle_id']} undone: {s['distributed']} distributed back to the pool, {s['retrieved']} "
+            f"retrieved back to their owners, {s['released']} released back to rest.")
+    return RedirectResponse(f"/admin/cycles?{urlencode({'done': done})}", status_code=303)
 
 
 @router.get("/admin/import")
