@@ -1,7 +1,7 @@
 """The SQL compiler of book-rule filters agrees with the numpy evaluator on the same accounts.
 
-Both read the same rows: numpy through the columns :func:`dynbooks.reports.data.load_accounts`-style
-loading builds (text/None, float64/NaN, bool, custom JSON values), SQL straight from the table. Missing
+Both read the same rows: numpy through the columns the market loader
+builds (text/None, float64/NaN, bool, custom JSON values), SQL straight from the table. Missing
 values (NULL columns, absent custom keys, JSON null) and values of the wrong type are in the fixture.
 """
 

@@ -168,26 +168,27 @@ def hoarding_window(config: Config, rule_name: str | None, role: str) -> int:
     return int(days or 0)
 
 
-def owned_groups(conn: Connection, config: Config, now: Now) -> OwnedGroups:
+def owned_groups(conn: Connection, config: Config, now: Now, *, fit: bool = False) -> OwnedGroups:
     """Every owned row, aggregated per (rep, rule, role) in one query.
 
     ``untouched``: the owner logged no meaningful activity on or after the day of assignment;
     ``oldest_untouched``: the earliest assignment day among those; ``worked_90``: the owner's last meaningful
     activity (whenever it happened) is within 90 days; ``ae_idle``: rows under an AE-hoarding window with no
     open opportunity and no meaningful activity by the owner for that many days; ``hoarded``: not
-    worked_90 or ae_idle. ``fit``: the sum of fit scores (missing counts 0).
+    worked_90 or ae_idle. ``fit``: the sum of fit scores (missing counts 0; read only when ``fit`` is asked,
+    the one thing that needs the accounts table).
     """
     ar = account_roles
     today = now.day
     week_start = today - timedelta(days=today.weekday())
-    facts = Facts(conn, config, now, ar.join(accounts, accounts.c.account_id == ar.c.account_id))
+    facts = Facts(conn, config, now, ar.join(accounts, accounts.c.account_id == ar.c.account_id) if fit else ar)
     open_opp = facts.open_opportunity(ar.c.account_id)
     owner_last = facts.last_meaningful(ar.c.account_id, ar.c.rep_id)
     rows = (
         select(
             ar.c.rep_id, ar.c.rule, ar.c.role,
             day_sql(ar.c.assigned_at).label("assigned"),
-            func.coalesce(accounts.c.fit_score, 0.0).label("fit"),
+            (func.coalesce(accounts.c.fit_score, 0.0) if fit else literal_column("0.0")).label("fit"),
             open_opp.label("open_opp"),
             owner_last.label("last"),
         )

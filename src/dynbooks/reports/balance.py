@@ -37,7 +37,7 @@ COLUMNS = [
 
 def balance(conn: Connection, config: Config, now: Now, filters: ReportFilters) -> Report:
     reps = [r for r in load_reps(conn).values() if r.active and rep_in_scope(r, filters)]
-    groups = owned_groups(conn, config, now)
+    groups = owned_groups(conn, config, now, fit=True)
     signal = signal_weight_per_rep(conn, config, now)
     today = day_number(now.day)
     position = {r.rep_id: i for i, r in enumerate(sorted(reps, key=lambda r: r.rep_id))}
