@@ -347,21 +347,27 @@ def ready_counts(conn: Connection, config: Config, now: Now, rules: Sequence[Boo
     roles and the count per rule (in the order of ``rules``)."""
     dialect = conn.dialect.name
     roles = list(dict.fromkeys(r.role for r in rules))
-
+    if not rules:
+        return 0, []
     facts = Facts(conn, config, now, accounts)
-    pooled = {role: not_(facts.has_row(accounts.c.account_id, role)) for role in roles}
-    per_rule = [func.sum(_flag(and_(compile_filter(r.filter, dialect), pooled[r.role]))) for r in rules]
-    per_role = [
-        func.sum(_flag(and_(_any([compile_filter(r.filter, dialect) for r in rules if r.role == role]), pooled[role])))
-        for role in roles
-    ]
+    # Each fact once per account (a GROUP BY key), however many rules read it: flags per rule and per role.
+    match = [_flag(compile_filter(r.filter, dialect)).label(f"m{i}") for i, r in enumerate(rules)]
+    pooled = [_flag(not_(facts.has_row(accounts.c.account_id, role))).label(f"p{j}") for j, role in enumerate(roles)]
     usable = and_(
         compile_filter(config.enrollment.filter, dialect), accounts.c.status == "active",
         accounts.c.duplicate_of.is_(None), _any([compile_filter(r.filter, dialect) for r in rules]),
     )
-    if not rules:
-        return 0, []
-    row = conn.execute(select(*per_rule, *per_role).select_from(facts.source).where(usable)).one()
-    values = [int(v or 0) for v in row]
-    return sum(values[len(rules):]), values[: len(rules)]
+    inner = select(*match, *pooled).select_from(facts.source).where(usable).subquery("usable")
+    keys = list(inner.c)
+    groups = conn.execute(select(*keys, func.count()).group_by(*keys)).all()
+    k = len(rules)
+    per_rule = [0] * k
+    total = 0
+    for row in groups:
+        flags, n = row[:-1], int(row[-1])
+        m, p = flags[:k], dict(zip(roles, flags[k:], strict=True))
+        for i, r in enumerate(rules):
+            per_rule[i] += n if m[i] and p[r.role] else 0
+        total += n * sum(1 for role in roles if p[role] and any(m[i] for i, r in enumerate(rules) if r.role == role))
+    return total, per_rule
 
