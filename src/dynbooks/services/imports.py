@@ -13,7 +13,9 @@ pool and are redistributed, and new or reactivated reps are filled.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import gc
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from operator import attrgetter, itemgetter
 from pathlib import Path
@@ -67,6 +69,27 @@ def import_file(
         raise NotFound(f"{mapping}: no such mapping file") from None
     except IngestError as exc:
         raise InvalidInput(f"{mapping}: bad mapping file", [str(e) for e in exc.errors]) from None
+    with _gc_paused():
+        return _import(ctx, kind, path, renames, preset, skip_invalid, rejects, progress)
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """A large import builds millions of objects, none in a cycle: the cyclic collector would walk them all
+    again and again for nothing (seconds at a million rows)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _import(
+    ctx: Context, kind: str, path: Path, renames: dict[str, str] | None, preset: str | None, skip_invalid: bool,
+    rejects: Path | None, progress: Callable[[int], None] | None,
+) -> dict[str, Any]:
     try:
         parsed = read_csv(path, kind, mapping=renames, preset=preset, progress=progress)
     except ValueError as exc:
@@ -155,6 +178,8 @@ def _upsert_rows(
     Only the stored rows with the file's ids are read (a join against the staged ids when there are many,
     nothing at all when the table is empty); new rows go in by COPY / ``executemany`` of tuples.
     """
+    if not rows:
+        return {"inserted": 0, "updated": 0, "unchanged": 0}, {}
     k = columns.index(key)
     existing = {found[key]: dict(found) for found in map(attrgetter("_mapping"), by_ids(
         conn, select(table), table.c[key], [r[k] for r in rows]))}
