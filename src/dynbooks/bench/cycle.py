@@ -96,6 +96,13 @@ def _child(kind: str, url: str, extra: list[str]) -> dict[str, Any]:
         out["cpu_seconds"] = round(time.process_time() - cpu, 3)
         out["inserted"] = summary.get("inserted")
         out["owners_recorded"] = summary.get("owners_recorded")
+    elif kind == "dry-run":
+        # The audit's second part (services.reporting): a first cycle, dry run, rolled back.
+        from dynbooks.services.cycle import run_cycle
+
+        t = time.perf_counter()
+        run_cycle(ctx, dry_run=True)
+        out["seconds"] = time.perf_counter() - t
     elif kind == "report":
         from dynbooks.reports import REPORTS, ReportFilters
 
@@ -154,6 +161,10 @@ def _reports_on(url: str, timeout: float | None) -> dict[str, Any]:
         raw = _spawn("report", url, name, timeout=timeout)
         out[name] = raw if "seconds" not in raw else {"seconds": round(raw["seconds"], 3),
                                                       "peak_rss_mb": raw["peak_rss_mb"]}
+    # `report audit` also previews the first cycle (a dry run): timed on its own, beside the report proper.
+    raw = _spawn("dry-run", url, timeout=timeout)
+    out["audit"]["first_cycle_dry_run"] = raw if "seconds" not in raw else {
+        "seconds": round(raw["seconds"], 3), "peak_rss_mb": raw["peak_rss_mb"]}
     return {"reports": out}
 
 
