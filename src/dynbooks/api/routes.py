@@ -12,7 +12,7 @@ import hashlib
 import hmac
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Request
+from fastapi import APIRouter, Depends, Header, HTTPException, Request, Response
 
 from dynbooks import __version__
 from dynbooks.api.deps import ApiUser, Ctx, State, require_scope
@@ -159,30 +159,35 @@ async def _signed(request: Request, state: State,
 
 Signed = Depends(_signed)
 HOOK_RESPONSES: dict[int | str, dict[str, Any]] = {
+    202: {"model": WebhookPublic, "description": "Queued durably while a cycle holds the SQLite write lock; "
+                                                 "applied exactly once when it commits"},
     403: {"description": "Not an admin"},
     409: {"model": ErrorPublic, "description": "A cycle holds the lock too long"},
     422: {"model": ErrorPublic, "description": "Bad rows; nothing was written"},
 }
 
 
-def _hook(ctx: Ctx, user: User, kind: str, rows: list[Any], key: str | None) -> dict[str, Any]:
+def _hook(ctx: Ctx, user: User, kind: str, rows: list[Any], key: str | None, response: Response) -> dict[str, Any]:
     _admin(user, "posting webhooks")
-    return ingest_rows(ctx, kind, [r.model_dump(exclude_unset=True) for r in rows], idempotency_key=key)
+    answer = ingest_rows(ctx, kind, [r.model_dump(exclude_unset=True) for r in rows], idempotency_key=key)
+    if answer.get("queued"):
+        response.status_code = 202
+    return answer
 
 
 @router.post("/webhooks/activities", response_model=WebhookPublic, response_model_exclude_none=True,
              tags=["webhooks"], dependencies=[Signed], responses=HOOK_RESPONSES)
-def post_activities(rows: list[ActivityRow], ctx: Ctx, user: Hooker,
+def post_activities(rows: list[ActivityRow], ctx: Ctx, user: Hooker, response: Response,
                     idempotency_key: Annotated[str | None, Header(max_length=150)] = None) -> dict[str, Any]:
     """Activities as JSON rows with the CSV columns; meaningful ones move their owners' retrieval clocks.
     A repeated ``Idempotency-Key`` has no second effect and answers the first answer."""
-    return _hook(ctx, user, "activities", rows, idempotency_key)
+    return _hook(ctx, user, "activities", rows, idempotency_key, response)
 
 
 @router.post("/webhooks/signals", response_model=WebhookPublic, response_model_exclude_none=True,
              tags=["webhooks"], dependencies=[Signed], responses=HOOK_RESPONSES)
-def post_signals(rows: list[SignalRow], ctx: Ctx, user: Hooker,
+def post_signals(rows: list[SignalRow], ctx: Ctx, user: Hooker, response: Response,
                  idempotency_key: Annotated[str | None, Header(max_length=150)] = None) -> dict[str, Any]:
     """Signals as JSON rows with the CSV columns; a hand-raise (e.g. ``demo_request``) routes its account at once.
     A repeated ``Idempotency-Key`` has no second effect and answers the first answer."""
-    return _hook(ctx, user, "signals", rows, idempotency_key)
+    return _hook(ctx, user, "signals", rows, idempotency_key, response)

@@ -202,3 +202,5 @@ class WebhookPublic(BaseModel):
     rejected: int
     routed: int | None = None
     replayed: bool
+    # With 202: the delivery waits in the inbox while a cycle holds the SQLite write lock (counts are 0).
+    queued: bool | None = None

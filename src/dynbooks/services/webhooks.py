@@ -12,6 +12,22 @@ the effect; a repeat with the same key and the same body has no second effect an
 a repeat with the same key and another body is refused. Without a key, ids still dedupe: a row with the
 ``activity_id``/``signal_id`` of a stored one (or, without an id, the same account, type and time)
 changes nothing.
+
+Deliveries during a cycle (see docs/benchmarks.md, "Web app and API"): activities and ordinary signals do not
+move ownership, so they never wait for the cycle lock. On PostgreSQL they are written at once in their own
+short transaction without it (only hand-raises, which route, take the lock). On SQLite a running cycle holds
+the database's only write lock for its whole length, so nothing can be written to the database until it
+commits: a delivery that cannot take the write lock within ``QUEUE_AFTER`` seconds is appended to a durable
+*inbox* — a small SQLite file next to the database (``<db>-inbox``, synchronous=FULL) — and answered
+``202 Accepted`` with ``"queued": true`` once it is on disk. Its rows were already checked (format and ids), so
+a queued delivery is one that will be applied. The next writer that gets the lock applies the queue first,
+in arrival order and in its own transaction; a drainer thread retries every second until the queue is empty.
+
+Exactly once: every queued delivery carries an idempotency key (the client's, or a generated one) stored in
+the ``idempotency`` table in the same transaction as its effect, and it leaves the inbox only after that
+commit. A crash in between leaves it queued; applying it again finds the key and has no second effect. A
+repeat of a queued key answers the queued answer (``"replayed": true``), and a repeat after it was applied
+answers the stored answer, as without a queue.
 """
 
 from __future__ import annotations
@@ -19,24 +35,35 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import logging
 import os
 import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import Connection, create_engine, delete, event, insert, select
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.pool import NullPool, StaticPool
 
 from dynbooks.domain.errors import InvalidInput
 from dynbooks.ingest import ParsedFile, RowError, read_csv, reject_rows
 from dynbooks.services.context import Context
 from dynbooks.services.history import naive
 from dynbooks.services.imports import TABLES, _effects, _reference_errors, _to_record, _upsert
-from dynbooks.store.schema import idempotency
+from dynbooks.store.schema import idempotency, webhook_inbox
 
-__all__ = ["WEBHOOK_KINDS", "ingest_rows"]
+__all__ = ["WEBHOOK_KINDS", "Inbox", "inbox_of", "ingest_rows"]
 
 WEBHOOK_KINDS = ("activities", "signals")
 MAX_ROWS = 10_000
+log = logging.getLogger(__name__)
+QUEUE_AFTER = 0.1  # seconds a SQLite delivery waits for the write lock before it is queued
+RETRY_EVERY = 1.0  # seconds between attempts to apply the queue while the lock is held
 
 
 def _cell(value: Any, i: int, column: str) -> str:
@@ -78,11 +105,17 @@ def _fingerprint(kind: str, rows: list[dict[str, Any]]) -> str:
     return hashlib.sha256(json.dumps([kind, rows], sort_keys=True, default=str).encode()).hexdigest()
 
 
+def _moves_ownership(ctx: Context, kind: str, rows: list[dict[str, Any]]) -> bool:
+    """Only hand-raise signals route accounts; everything else a webhook writes leaves ownership alone."""
+    return kind == "signals" and any(r.get("type") in ctx.config.routing.hand_raise_types for r in rows)
+
+
 def ingest_rows(ctx: Context, kind: str, rows: list[dict[str, Any]], *,
                 idempotency_key: str | None = None) -> dict[str, Any]:
     """Import ``rows`` of ``kind`` (activities or signals); returns
     ``{"inserted", "updated", "unchanged", "rejected", ...}`` as an import does (signals add ``routed``),
-    plus ``"replayed": true`` when the answer is the stored answer to an earlier delivery of the same key."""
+    plus ``"replayed": true`` when the answer is the stored answer to an earlier delivery of the same key,
+    or ``{"queued": true, ...}`` (zero counts) when the delivery waits in the SQLite inbox for a cycle."""
     if kind not in WEBHOOK_KINDS:
         raise InvalidInput(f"unknown webhook kind {kind!r}; use one of {', '.join(WEBHOOK_KINDS)}")
     if not rows:
@@ -93,36 +126,246 @@ def ingest_rows(ctx: Context, kind: str, rows: list[dict[str, Any]], *,
     key = None if idempotency_key is None else f"webhooks/{kind}:{idempotency_key}"
     if key is not None and len(key) > 200:
         raise InvalidInput("the Idempotency-Key is too long (at most 150 characters)")
+    with _parsed(kind, rows) as (parsed, line_of):
+        # Bad cells and unknown ids are refused together, naming every bad row (in _apply_in / enqueue).
+        if ctx.engine.dialect.name != "sqlite":
+            return _apply_postgres(ctx, kind, parsed, line_of, key, fingerprint, _moves_ownership(ctx, kind, rows))
+        inbox = inbox_of(ctx)
+        with inbox.writer:
+            try:
+                with _brief_write(ctx, inbox.patience()) as conn:
+                    inbox.drain_in(conn, ctx)
+                    answer = _apply_in(conn, ctx, kind, parsed, line_of, key, fingerprint)
+                inbox.drained()
+                return answer
+            except _Busy:
+                inbox.busy = True
+        return inbox.enqueue(ctx, kind, rows, parsed, line_of, key, fingerprint)
+
+
+@contextmanager
+def _parsed(kind: str, rows: list[dict[str, Any]]) -> Iterator[tuple[ParsedFile, dict[int, int]]]:
+    """The rows read by the CSV reader (so they pass exactly the import's cell rules)."""
     fd, name = tempfile.mkstemp(prefix=f"dynbooks-{kind}-", suffix=".csv")
     os.close(fd)
     path = Path(name)
     try:
         line_of = _write(rows, path)
-        parsed = read_csv(path, kind)
-        return _apply(ctx, kind, parsed, line_of, key, fingerprint)
+        yield read_csv(path, kind), line_of
     finally:
         path.unlink(missing_ok=True)
 
 
-def _apply(ctx: Context, kind: str, parsed: ParsedFile, line_of: dict[int, int], key: str | None,
-           fingerprint: str) -> dict[str, Any]:
+def _refuse(parsed: ParsedFile, line_of: dict[int, int]) -> None:
+    bad = len({e.line for e in parsed.errors})
+    raise InvalidInput(f"{bad} bad row{'s' if bad != 1 else ''}; nothing was written",
+                       _row_errors(parsed.errors, line_of))
+
+
+def _stored(conn: Connection, key: str, fingerprint: str) -> dict[str, Any] | None:
+    """The stored answer to an earlier delivery of ``key`` (refused if that delivery had another body)."""
+    stored = conn.execute(select(idempotency.c.response).where(idempotency.c.key == key)).scalar()
+    if stored is None:
+        return None
+    if stored.get("request") != fingerprint:
+        raise InvalidInput("this Idempotency-Key was already used for a different delivery")
+    return dict(stored["answer"]) | {"replayed": True}
+
+
+def _apply_in(conn: Connection, ctx: Context, kind: str, parsed: ParsedFile, line_of: dict[int, int],
+              key: str | None, fingerprint: str) -> dict[str, Any]:
+    """The delivery's effect inside the caller's transaction (all or nothing)."""
     table, id_column = TABLES[kind]
-    with ctx.writing(lock=True) as conn:
-        if key is not None:
-            stored = conn.execute(select(idempotency.c.response).where(idempotency.c.key == key)).scalar()
-            if stored is not None:
-                if stored.get("request") != fingerprint:
-                    raise InvalidInput("this Idempotency-Key was already used for a different delivery")
-                return dict(stored["answer"]) | {"replayed": True}
-        parsed = reject_rows(parsed, _reference_errors(conn, ctx, parsed))
-        if parsed.errors:
-            bad = len({e.line for e in parsed.errors})
-            raise InvalidInput(f"{bad} bad row{'s' if bad != 1 else ''}; nothing was written",
-                               _row_errors(parsed.errors, line_of))
-        records = [_to_record(kind, r, ctx) for r in parsed.rows]
-        counts, changed = _upsert(conn, table, id_column, records)
-        answer: dict[str, Any] = {**counts, "rejected": 0, **_effects(conn, ctx, kind, parsed, changed)}
-        if key is not None:
-            conn.execute(insert(idempotency).values(key=key, response={"request": fingerprint, "answer": answer},
-                                                    created_at=naive(ctx.now.stamp)))
+    if key is not None and (stored := _stored(conn, key, fingerprint)) is not None:
+        return stored
+    parsed = reject_rows(parsed, _reference_errors(conn, ctx, parsed))
+    if parsed.errors:
+        _refuse(parsed, line_of)
+    records = [_to_record(kind, r, ctx) for r in parsed.rows]
+    counts, changed = _upsert(conn, table, id_column, records)
+    answer: dict[str, Any] = {**counts, "rejected": 0, **_effects(conn, ctx, kind, parsed, changed)}
+    if key is not None:
+        conn.execute(insert(idempotency).values(key=key, response={"request": fingerprint, "answer": answer},
+                                                created_at=naive(ctx.now.stamp)))
     return answer | {"replayed": False}
+
+
+def _apply_postgres(ctx: Context, kind: str, parsed: ParsedFile, line_of: dict[int, int], key: str | None,
+                    fingerprint: str, lock: bool) -> dict[str, Any]:
+    """PostgreSQL writes concurrently: only a delivery that routes takes the cycle lock. Two deliveries of
+    the same key or the same event id at the same moment: the second fails on the unique key and, tried
+    again, finds the first one's rows (no second effect)."""
+    for attempt in (1, 2):
+        try:
+            with ctx.writing(lock=lock) as conn:
+                return _apply_in(conn, ctx, kind, parsed, line_of, key, fingerprint)
+        except IntegrityError:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+class _Busy(Exception):
+    """The SQLite write lock was not free within QUEUE_AFTER seconds (a cycle, an import)."""
+
+
+@contextmanager
+def _brief_write(ctx: Context, wait: float) -> Iterator[Connection]:
+    """A SQLite write transaction that waits at most ``wait`` seconds for the lock (else :class:`_Busy`)."""
+    with ctx.engine.connect() as conn:
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        raw.execute(f"PRAGMA busy_timeout={int(wait * 1000)}")
+        conn.info["write"] = True
+        try:
+            try:
+                trans = conn.begin()  # BEGIN IMMEDIATE: waits for the write lock here
+            except OperationalError as exc:
+                if "locked" in str(exc) or "busy" in str(exc):
+                    raise _Busy() from exc
+                raise
+            with trans:
+                raw.execute(f"PRAGMA busy_timeout={int(ctx.wait * 1000)}")
+                yield conn
+        finally:
+            conn.info["write"] = False
+
+
+def inbox_of(ctx: Context) -> Inbox:
+    """The inbox of this SQLite database (one per file and process)."""
+    path = ctx.engine.url.database or ""
+    with _INBOXES_LOCK:
+        inbox = _INBOXES.get(path)
+        if inbox is None:
+            inbox = _INBOXES[path] = Inbox(path)
+        return inbox
+
+
+class Inbox:
+    """Deliveries queued while another process holds the SQLite write lock (see the module's docstring)."""
+
+    def __init__(self, database: str) -> None:
+        memory = database in ("", ":memory:")
+        self.engine = create_engine("sqlite://" if memory else f"sqlite:///{database}-inbox",
+                                    poolclass=StaticPool if memory else NullPool,
+                                    connect_args={"check_same_thread": False, "timeout": 30})
+        event.listen(self.engine, "connect", _inbox_pragmas)
+        self._file = None if memory else Path(f"{database}-inbox")
+        # Unknown until looked at: a previous process may have left deliveries queued.
+        self._maybe_pending = True
+        if self._file is None:
+            webhook_inbox.create(self.engine)
+        # One writer of the database per process at a time: threads queue here (woken at once) rather than
+        # in SQLite's busy handler (which sleeps in steps).
+        self.writer = threading.Lock()
+        self.busy = False
+        self._drainer: threading.Thread | None = None
+        self._done: list[int] = []
+
+    def patience(self) -> float:
+        """How long a delivery waits for the write lock: ``QUEUE_AFTER`` (another writer's short transaction
+        ends by then), but not at all once an attempt failed, until one succeeds (a cycle holds it: every
+        delivery behind it would wait in vain)."""
+        return 0.0 if self.busy else QUEUE_AFTER
+
+    def pending(self) -> list[Any]:
+        if not self._maybe_pending or (self._file is not None and not self._file.exists()):
+            return []
+        with self.engine.connect() as conn:
+            return list(conn.execute(select(webhook_inbox).where(webhook_inbox.c.error.is_(None))
+                                     .order_by(webhook_inbox.c.id)))
+
+    def enqueue(self, ctx: Context, kind: str, rows: list[dict[str, Any]], parsed: ParsedFile,
+                line_of: dict[int, int], key: str | None, fingerprint: str) -> dict[str, Any]:
+        """Check the rows against the database (a read: allowed during a cycle), then queue them durably."""
+        with ctx.reading() as conn:
+            if key is not None and (stored := _stored(conn, key, fingerprint)) is not None:
+                return stored
+            parsed = reject_rows(parsed, _reference_errors(conn, ctx, parsed))
+        if parsed.errors:
+            _refuse(parsed, line_of)
+        queued = {"inserted": 0, "updated": 0, "unchanged": 0, "rejected": 0, "queued": True}
+        if self._file is not None and not self._file.exists():
+            webhook_inbox.create(self.engine, checkfirst=True)
+        self._maybe_pending = True
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(insert(webhook_inbox).values(
+                    key=key or f"webhooks/{kind}/inbox:{uuid.uuid4().hex}", kind=kind, fingerprint=fingerprint,
+                    rows=json.dumps(rows, default=str), received_at=naive(ctx.now.stamp)))
+        except IntegrityError:  # the same key is queued already
+            with self.engine.connect() as conn:
+                first = conn.execute(select(webhook_inbox.c.fingerprint)
+                                     .where(webhook_inbox.c.key == key)).scalar()
+            if first != fingerprint:
+                raise InvalidInput("this Idempotency-Key was already used for a different delivery") from None
+            return queued | {"replayed": True}
+        self._start_drainer(ctx)
+        return queued | {"replayed": False}
+
+    def drain_in(self, conn: Connection, ctx: Context) -> int:
+        """Apply the queued deliveries, oldest first, inside the caller's write transaction; each in a
+        savepoint, so that one no longer valid (kept in the inbox with its error) does not undo the others.
+        They leave the inbox in :meth:`drained`, after the caller committed."""
+        self._done = []
+        queued = self.pending()
+        if not queued:
+            self._maybe_pending = False  # set again by the next enqueue
+        for row in queued:
+            rows = json.loads(row.rows)
+            try:
+                with conn.begin_nested(), _parsed(row.kind, rows) as (parsed, line_of):
+                    if parsed.errors:
+                        _refuse(parsed, line_of)
+                    _apply_in(conn, ctx, row.kind, parsed, line_of, row.key, row.fingerprint)
+                self._done.append(row.id)
+            except InvalidInput as exc:
+                with self.engine.begin() as inbox:
+                    inbox.execute(webhook_inbox.update().where(webhook_inbox.c.id == row.id).values(
+                        error="; ".join([exc.message, *exc.details])))
+        return len(self._done)
+
+    def drained(self) -> None:
+        """The drained deliveries' effects are committed: take them out of the queue."""
+        if self._done:
+            with self.engine.begin() as conn:
+                conn.execute(delete(webhook_inbox).where(webhook_inbox.c.id.in_(self._done)))
+            self._done = []
+        self.busy = False
+
+    def drain(self, ctx: Context) -> int:
+        """Apply the queue now if the write lock is free; the number applied (0 when busy or empty)."""
+        with self.writer:
+            if not self.pending():
+                return 0
+            try:
+                with _brief_write(ctx, QUEUE_AFTER) as conn:
+                    n = self.drain_in(conn, ctx)
+            except _Busy:
+                return 0
+            self.drained()
+            return n
+
+    def _start_drainer(self, ctx: Context) -> None:
+        if self._drainer is not None and self._drainer.is_alive():
+            return
+
+        def run() -> None:
+            try:
+                while self.pending():
+                    time.sleep(RETRY_EVERY)
+                    self.drain(ctx)
+            except Exception:  # the queue stays on disk; the next delivery or process applies it
+                log.exception("the webhook inbox could not be applied now")
+
+        self._drainer = threading.Thread(target=run, name="dynbooks-webhook-inbox", daemon=True)
+        self._drainer.start()
+
+
+def _inbox_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.execute("PRAGMA journal_mode=WAL")
+    dbapi_connection.execute("PRAGMA synchronous=FULL")  # a 202 promises the delivery is on disk
+
+
+_INBOXES: dict[str, Inbox] = {}
+_INBOXES_LOCK = threading.Lock()

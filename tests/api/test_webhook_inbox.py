@@ -1,0 +1,122 @@
+"""Webhooks during a cycle (docs/benchmarks.md, "Web app and API"): an activity never waits for the cycle lock,
+and a delivery that arrives while a cycle holds SQLite's write lock is queued durably (202) and applied exactly
+once when the lock is free; on PostgreSQL it is written at once beside the cycle."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from dynbooks.services.webhooks import Inbox, inbox_of
+from dynbooks.store.db import lock_cycle, write
+from dynbooks.store.schema import activities, idempotency
+from tests.api.world import Org, build_org
+
+
+@pytest.fixture
+def org(db_url: str, tmp_path: Path) -> Org:
+    return build_org(db_url, tmp_path)
+
+
+@pytest.fixture
+def client(org: Org) -> Iterator[TestClient]:
+    with TestClient(org.app()) as c:
+        yield c
+
+
+def _admin(org: Org, key: str | None = None) -> dict[str, str]:
+    return {"Authorization": f"Bearer {org.tokens['admin']}"} | ({"Idempotency-Key": key} if key else {})
+
+
+def _count(org: Org, table: Any) -> int:
+    with org.world.engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
+
+
+def _activity(org: Org, activity_id: str) -> list[dict[str, str]]:
+    account = sorted(a for a, r in org.world.owners().items() if r == "S1")[0]
+    return [{"account_id": account, "rep_id": "S1", "type": "call", "occurred_at": "2026-03-02T10:00:00Z",
+             "activity_id": activity_id}]
+
+
+def _holding_the_cycle_lock(org: Org) -> Any:
+    """The lock a running cycle holds for its whole transaction (on SQLite: the database's write lock)."""
+    conn_cm = write(org.world.engine)
+    conn = conn_cm.__enter__()
+    lock_cycle(conn, "a cycle", 5.0)
+    return conn_cm
+
+
+def test_an_activity_posted_while_a_cycle_holds_the_lock_is_queued_then_applied_exactly_once(
+        client: TestClient, org: Org, monkeypatch: pytest.MonkeyPatch) -> None:
+    if org.world.engine.dialect.name != "sqlite":
+        pytest.skip("the inbox is for SQLite's single write lock; PostgreSQL writes beside the cycle")
+    rows = _activity(org, "a-1")
+    cycle = _holding_the_cycle_lock(org)
+    try:
+        queued = client.post("/api/webhooks/activities", json=rows, headers=_admin(org, "k-1"))
+        assert queued.status_code == 202, queued.text
+        assert queued.json() == {"inserted": 0, "updated": 0, "unchanged": 0, "rejected": 0, "queued": True,
+                                 "replayed": False}
+        replay = client.post("/api/webhooks/activities", json=rows, headers=_admin(org, "k-1"))
+        assert replay.status_code == 202 and replay.json()["replayed"] is True
+        other = client.post("/api/webhooks/activities", json=rows + rows, headers=_admin(org, "k-1"))
+        assert other.status_code == 422  # the same key with another body, while queued
+        bad = client.post("/api/webhooks/activities", json=[rows[0] | {"account_id": "NOPE"}],
+                          headers=_admin(org))
+        assert bad.status_code == 422  # checked against the database (a read) before it is queued
+    finally:
+        cycle.__exit__(None, None, None)
+    assert _count(org, activities) == 0  # nothing was written while the lock was held
+    assert [r.key for r in inbox_of(org.world.ctx()).pending()] == ["webhooks/activities:k-1"]
+    # The next delivery that gets the lock applies the queue first, in the same transaction. Here the
+    # process "crashes" between the database's commit and the inbox's delete: the delivery stays queued.
+    inbox = inbox_of(org.world.ctx())
+    monkeypatch.setattr(Inbox, "drained", lambda self: None)
+    later = client.post("/api/webhooks/activities", json=_activity(org, "a-2"), headers=_admin(org, "k-2"))
+    assert later.status_code == 200, later.text
+    assert _count(org, activities) == 2 and [r.key for r in inbox.pending()] == ["webhooks/activities:k-1"]
+    monkeypatch.undo()
+    # Applied again, it finds its key: no second effect; then it leaves the queue.
+    assert inbox.drain(org.world.ctx()) == 1
+    assert _count(org, activities) == 2 and _count(org, idempotency) == 2 and inbox.pending() == []
+    assert org.world.row(rows[0]["account_id"]).worked_at.isoformat().startswith("2026-03-02T10:00")
+    stored = client.post("/api/webhooks/activities", json=rows, headers=_admin(org, "k-1"))
+    assert stored.status_code == 200 and stored.json() == {"inserted": 1, "updated": 0, "unchanged": 0,
+                                                           "rejected": 0, "replayed": True}
+
+
+def test_the_queue_is_applied_without_another_delivery_once_the_lock_is_free(client: TestClient, org: Org) -> None:
+    if org.world.engine.dialect.name != "sqlite":
+        pytest.skip("the inbox is for SQLite's single write lock")
+    cycle = _holding_the_cycle_lock(org)
+    try:
+        answer = client.post("/api/webhooks/activities", json=_activity(org, "a-9"), headers=_admin(org))
+        assert answer.status_code == 202
+    finally:
+        cycle.__exit__(None, None, None)
+    inbox = inbox_of(org.world.ctx())
+    deadline = time.monotonic() + 30  # waits for the drainer thread; asserts what it did, not how fast
+    while inbox.pending() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert inbox.pending() == [] and _count(org, activities) == 1
+
+
+def test_on_postgresql_an_activity_does_not_wait_for_the_cycle_lock(client: TestClient, org: Org) -> None:
+    if org.world.engine.dialect.name == "sqlite":
+        pytest.skip("PostgreSQL only: SQLite has one write lock (see the inbox tests)")
+    cycle = _holding_the_cycle_lock(org)
+    try:
+        answer = client.post("/api/webhooks/activities", json=_activity(org, "a-5"), headers=_admin(org, "p-1"))
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["inserted"] == 1
+    finally:
+        cycle.__exit__(None, None, None)
+    again = client.post("/api/webhooks/activities", json=_activity(org, "a-5"), headers=_admin(org, "p-1"))
+    assert again.json()["replayed"] is True and _count(org, activities) == 1
