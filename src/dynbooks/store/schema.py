@@ -40,6 +40,7 @@ __all__ = [
     "reps",
     "signals",
     "users",
+    "webhook_inbox",
 ]
 
 metadata = MetaData(
@@ -119,7 +120,9 @@ Index(
     sqlite_where=account_roles.c.state == "owned",
     postgresql_where=account_roles.c.state == "owned",
 )
-Index("ix_account_roles_rep_id", account_roles.c.rep_id)
+# A rep's book counted segment by segment from the index alone (routing); also every lookup by rep.
+Index("ix_account_roles_rep_id_role_state_segment", account_roles.c.rep_id, account_roles.c.role,
+      account_roles.c.state, account_roles.c.segment)
 Index("ix_account_roles_state_rest_until", account_roles.c.state, account_roles.c.rest_until)
 
 activities = Table(
@@ -186,6 +189,8 @@ events = Table(
 Index("ix_events_account_id_seq", events.c.account_id, events.c.seq)
 Index("ix_events_type_at", events.c.type, events.c.at)
 Index("ix_events_rep_id_type_at", events.c.rep_id, events.c.type, events.c.at)
+# The round robin of routing: a rep's last account routed one way (type, reason) by one index probe.
+Index("ix_events_type_reason_rep_id_seq", events.c.type, events.c.reason, events.c.rep_id, events.c.seq)
 
 assignments = Table(
     "assignments",
@@ -269,3 +274,20 @@ api_tokens = Table(
     Column("revoked_at", DateTime),
 )
 Index("ix_api_tokens_user_id", api_tokens.c.user_id)
+
+# Not in the database and not migrated: on SQLite, webhook deliveries that arrive while a cycle holds the
+# only write lock wait in a small file of their own next to the database (``<db>-inbox``), created on first
+# use (see dynbooks.services.webhooks).
+inbox_metadata = MetaData()
+webhook_inbox = Table(
+    "webhook_inbox",
+    inbox_metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key", String(200), nullable=False, unique=True),
+    Column("kind", String(16), nullable=False),
+    Column("fingerprint", String(64), nullable=False),
+    Column("rows", Text, nullable=False),
+    Column("received_at", DateTime, nullable=False),
+    # Set when the delivery could no longer be applied (its rows became invalid): kept, never lost.
+    Column("error", Text),
+)
