@@ -60,16 +60,22 @@ def segments_of(market: Market, rule: BookRule) -> npt.NDArray[np.object_]:
 
 
 def _rotation(conn: Connection, reps: list[Rep], event_type: str, reason: str) -> list[Rep]:
-    last = dict(
-        conn.execute(
-            select(events.c.rep_id, func.max(events.c.seq))
-            .where(events.c.type == event_type, events.c.reason == reason,
-                   events.c.rep_id.in_([r.rep_id for r in reps]))
-            .group_by(events.c.rep_id)
-        ).all()
-    )
+    # Every rep's last one, from the (type, reason, rep_id, seq) index: few rows, no list of rep ids to bind.
     by_id = {r.rep_id: r for r in reps}
+    last = {
+        rep_id: seq for rep_id, seq in conn.execute(
+            select(events.c.rep_id, func.max(events.c.seq))
+            .where(events.c.type == event_type, events.c.reason == reason)
+            .group_by(events.c.rep_id)
+        ) if rep_id in by_id
+    }
     return [by_id[r] for r in round_robin(list(by_id), last)]
+
+
+def _room(conn: Connection, ctx: Context, rep: Rep, role: str, rule: BookRule, market: Market, i: int) -> int:
+    """Free capacity of ``rep``'s book in the segment account ``i`` falls in."""
+    counts = book_counts(conn, role, [rep.rep_id])
+    return free_capacity(rep, rule, counts, ctx.now.day).get(segment_for(market, i, rule), 0)
 
 
 def _cooled(conn: Connection, ctx: Context, account_id: str, role: str, rules: dict[str, BookRule]) -> set[str]:
@@ -109,18 +115,13 @@ def route_now(
             and r.rep_id not in cooled]
     if not reps:
         return None
-    counts = book_counts(conn, role, [r.rep_id for r in reps])
     order = _rotation(conn, reps, event_type, reason)
-    def room(rep: Rep) -> int:
-        rule = rule_of[rep.book_rule]
-        return free_capacity(rep, rule, counts, ctx.now.day).get(segment_for(market, i, rule), 0)
-
-    with_room = [r for r in order if room(r) > 0]
+    # Reps in round-robin order, each book counted only when its turn comes (from the index): the first
+    # with room takes the account, usually the first asked.
+    chosen = next((r for r in order if _room(conn, ctx, r, role, rule_of[r.book_rule], market, i) > 0), None)
     bumped: str | None = None
     over = False
-    if with_room:
-        chosen = with_room[0]
-    else:
+    if chosen is None:
         chosen = order[0]
         if ctx.config.routing.when_full == "swap":
             bumped = _bump(conn, ctx, chosen, role)
