@@ -11,7 +11,10 @@ a bounded number of requests from ``--clients`` threads on this machine:
 - ``hand_raise``: ``POST /api/webhooks/signals`` with one ``demo_request`` for a pool account, one at a time:
   the time until the answer, which comes after the account was routed.
 
-Each figure: requests per second (completed ÷ wall time) and the latency percentiles in milliseconds.
+Each figure: requests per second (completed ÷ wall time) and the latency percentiles in milliseconds, the
+answers 202 (queued in the webhook inbox while the cycle held SQLite's write lock), and the load average.
+``cycle_webhook.applied`` counts the cycle-time activities in the database after the cycle: it equals the
+answered requests when each delivery was applied exactly once. ``--pin`` separates server and clients by CPU.
 """
 
 from __future__ import annotations
@@ -61,10 +64,16 @@ def _stats(latencies: list[float], wall: float) -> dict[str, Any]:
             "p99_ms": round(float(np.percentile(ms, 99)), 1), "max_ms": round(float(ms.max()), 1)}
 
 
+def _load_average() -> list[float]:
+    """The machine's 1/5/15-minute load average when a figure was taken (other benchmarks share it)."""
+    return [round(x, 2) for x in os.getloadavg()]
+
+
 def _load(base: str, clients: int, count: int, request: Any, stop: threading.Event | None = None) -> dict[str, Any]:
     """``count`` requests split over ``clients`` threads (fewer if ``stop`` is set first)."""
     latencies: list[float] = []
     errors: list[int] = []
+    queued: list[int] = []
     lock = threading.Lock()
     per = count // clients
 
@@ -80,6 +89,8 @@ def _load(base: str, clients: int, count: int, request: Any, stop: threading.Eve
                     latencies.append(took)
                     if status >= 400:
                         errors.append(status)
+                    elif status == 202:
+                        queued.append(status)
 
     threads = [threading.Thread(target=worker, args=(k,)) for k in range(clients)]
     start = time.perf_counter()
@@ -87,7 +98,17 @@ def _load(base: str, clients: int, count: int, request: Any, stop: threading.Eve
         t.start()
     for t in threads:
         t.join()
-    return _stats(latencies, time.perf_counter() - start) | {"errors": len(errors)}
+    return _stats(latencies, time.perf_counter() - start) | {"errors": len(errors), "queued": len(queued),
+                                                             "load": _load_average()}
+
+
+def _count(url: str, sql: str) -> int:
+    engine = connect(url)
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(text(sql)).scalar_one())
+    finally:
+        engine.dispose()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -97,6 +118,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--requests", type=int, default=2000)
     p.add_argument("--hand-raises", type=int, default=100)
     p.add_argument("--json", action="store_true")
+    p.add_argument("--pin", action="store_true",
+                   help="pin the server to CPU 0 and the clients and the cycle to the other CPUs")
     args = p.parse_args(argv)
     url = sqlite_copy(sqlite_world(args.accounts, 7), "web")
     engine = connect(url)
@@ -124,9 +147,13 @@ def main(argv: list[str] | None = None) -> int:
     base = f"http://127.0.0.1:{port}"
     exe = str(Path(sys.executable).parent / "dynbooks")
     common = ["--db", url, "--config", str(folder / "dynbooks.toml"), "--as-of", AS_OF.isoformat()]
+    cpus = sorted(os.sched_getaffinity(0))
+    server_cpus, client_cpus = ({cpus[0]}, set(cpus[1:]) or {cpus[0]}) if args.pin else (set(cpus), set(cpus))
     server = subprocess.Popen([exe, "serve", "--port", str(port), "--no-schedule", *common],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                              env=os.environ | {"DYNBOOKS_SECRET_KEY": "b" * 40})
+                              env=os.environ | {"DYNBOOKS_SECRET_KEY": "b" * 40},
+                              preexec_fn=lambda: os.sched_setaffinity(0, server_cpus))
+    os.sched_setaffinity(0, client_cpus)  # the clients, and the cycle started from here
     try:
         for _ in range(600):
             try:
@@ -154,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
             return send
 
         result: dict[str, Any] = {"accounts": args.accounts, "clients": args.clients, "book_size": size,
-                                  "cpus": os.cpu_count()}
+                                  "cpus": os.cpu_count(), "pinned": args.pin}
         _load(base, 2, 20, book)  # warm-up
         result["idle_book"] = _load(base, args.clients, args.requests, book)
         result["idle_webhook"] = _load(base, args.clients, args.requests, activity("idle"))
@@ -170,7 +197,17 @@ def main(argv: list[str] | None = None) -> int:
                 "cycle_s": None}
             watcher.join()
             result[name]["cycle_s"] = round(time.perf_counter() - t0, 1)
+        # Every cycle-time delivery applied exactly once (queued ones after the cycle committed): each
+        # answered request left one activity, none twice.
+        sent = result["cycle_webhook"]["requests"] - result["cycle_webhook"]["errors"]
+        for _ in range(300):
+            applied = _count(url, "SELECT count(*) FROM activities WHERE activity_id LIKE 'bench-cycle-%'")
+            if applied >= sent:
+                break
+            time.sleep(0.1)
+        result["cycle_webhook"]["applied"] = applied
         latencies = []
+        routed = 0
         with httpx.Client(base_url=base, timeout=60) as c:
             start = time.perf_counter()
             for i, account in enumerate(pool):
@@ -180,7 +217,9 @@ def main(argv: list[str] | None = None) -> int:
                 answer = c.post("/api/webhooks/signals", json=[row], headers=hook_headers)
                 latencies.append(time.perf_counter() - t0)
                 assert answer.status_code == 200, answer.text
-            result["hand_raise"] = _stats(latencies, time.perf_counter() - start)
+                routed += answer.json()["routed"]
+            result["hand_raise"] = _stats(latencies, time.perf_counter() - start) | {
+                "routed": routed, "load": _load_average()}
     finally:
         server.terminate()
         server.wait(timeout=30)
