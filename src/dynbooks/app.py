@@ -24,6 +24,7 @@ from dynbooks.config import find_config, load_config
 from dynbooks.domain.errors import DynbooksError
 from dynbooks.settings import Settings
 from dynbooks.store.db import connect
+from dynbooks.web.session import LOOPBACK
 
 __all__ = ["create_app"]
 
@@ -32,8 +33,11 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "same-origin",
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-                               "script-src 'self'; frame-ancestors 'none'; form-action 'self'",
+                               "script-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
+                               "form-action 'self'",
 }
+HSTS = "max-age=31536000; includeSubDomains"
+"""Sent outside loopback hosts only (where the session cookie is Secure too): the app is served over HTTPS there."""
 
 
 def create_app(settings: Settings | None = None, *, schedule: bool = False) -> FastAPI:
@@ -128,6 +132,8 @@ def create_app(settings: Settings | None = None, *, schedule: bool = False) -> F
         response: Response = await call_next(request)
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
+        if (request.url.hostname or "") not in LOOPBACK:
+            response.headers.setdefault("Strict-Transport-Security", HSTS)
         return response
 
     return app
