@@ -34,6 +34,8 @@ from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from dynbooks.services.cycle import run_cycle
+from dynbooks.services.undo import undo_cycle
 from dynbooks.store.schema import account_roles, accounts, events
 from tests.api.world import PASSWORD, USERS, Org, build_org
 
@@ -62,6 +64,7 @@ class Entry:
 # Bodies that pass authorization and then stop at a check that writes nothing where possible
 # (``get_back_to_me`` without its date answers 422 after the access check).
 RETURN = {"reason": "get_back_to_me"}
+UNDONE = "<a cycle already undone>"  # the org fixture runs and undoes one: undoing it again is refused, 409
 ROUTES: dict[tuple[str, str], Entry] = {
     ("GET", "/openapi.json"): Entry("public"),
     ("GET", "/api/health"): Entry("public"),
@@ -99,6 +102,9 @@ ROUTES: dict[tuple[str, str], Entry] = {
     ("GET", "/admin/review"): Entry("admin"),
     ("POST", "/admin/review/{account_id}/{action}"): Entry("admin", "account_id", params={"action": "fix"},
                                                           body={"field": "industry", "value": "Software"}),
+    ("POST", "/api/cycles/{cycle_id}/undo"): Entry("admin", denied=403, params={"cycle_id": "last"},
+                                                    body={"dry_run": True}),
+    ("POST", "/admin/cycles/{cycle_id}/undo"): Entry("admin", params={"cycle_id": UNDONE}, body={}),  # 409
     ("GET", "/admin/cycle"): Entry("admin"),
     ("POST", "/admin/cycle/{step}"): Entry("admin", params={"step": "preview"}, body={}),
     ("GET", "/admin/pool"): Entry("admin"),
@@ -124,7 +130,13 @@ def app_routes(app: FastAPI) -> set[tuple[str, str]]:
 
 @pytest.fixture
 def org(db_url: str, tmp_path: Path) -> Org:
-    return build_org(db_url, tmp_path)
+    org = build_org(db_url, tmp_path)
+    run_cycle(org.world.ctx())  # nothing left to deal: a cycle that moves nothing, undone at once
+    _undone["id"] = undo_cycle(org.world.ctx()).cycle_id
+    return org
+
+
+_undone: dict[str, str] = {}
 
 
 def test_every_route_of_the_app_has_an_entry_in_the_matrix(org: Org) -> None:
@@ -225,31 +237,37 @@ def check_headers(answer: httpx.Response, case: object) -> None:
     for name, value in HEADERS.items():
         assert answer.headers.get(name) == value, f"{case}: header {name} is {answer.headers.get(name)!r}"
     csp = answer.headers.get("content-security-policy", "")
-    assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp, f"{case}: CSP {csp!r}"
+    for directive in ("default-src 'self'", "object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'"):
+        assert directive in csp, f"{case}: CSP {csp!r} lacks {directive}"
     assert answer.headers.get("x-frame-options") == "DENY", case
+    assert "access-control-allow-origin" not in answer.headers, f"{case}: CORS is open"
+    assert "strict-transport-security" not in answer.headers, f"{case}: HSTS on a loopback host"
 
 
-def send(org: Org, sessions: dict[str, Session], case: Case, *, csrf: str | None = None) -> httpx.Response:
+def send(org: Org, sessions: dict[str, Session], case: Case, *, csrf: str | None = None,
+         origin: str | None = None) -> httpx.Response:
     e = case.entry
     params = dict(e.params)
     if e.owner == "rep_id":
         params["rep_id"] = OWNERSHIP[case.ownership or "own"]
     elif e.owner == "account_id":
         params["account_id"] = owned_by(org, OWNERSHIP[case.ownership or "own"])
+    params = {k: _undone["id"] if v == UNDONE else v for k, v in params.items()}
     url = e.url or case.path.format(**params)
     s = sessions[case.role]
+    headers = {"Origin": origin} if origin else {}
     if case.api:
-        headers = {"Authorization": f"Bearer {s.token}"} if s.token else {}
+        headers |= {"Authorization": f"Bearer {s.token}"} if s.token else {}
         if case.method == "GET":
             return s.client.get(url, headers=headers)
         return s.client.post(url, headers=headers, json=e.body if e.body is not None else None)
     if case.method == "GET" or case.method == "MOUNT":
-        return s.client.get(url)
+        return s.client.get(url, headers=headers)
     data = dict(e.body or {})
     token = s.csrf if csrf is None else csrf
     if token:
         data["csrf_token"] = token
-    return s.client.post(url, data=data)
+    return s.client.post(url, data=data, headers=headers)
 
 
 @pytest.fixture
@@ -278,7 +296,7 @@ def test_every_route_for_every_role_and_owner_answers_as_the_matrix_says(
     before = snapshot(org)
     wrong = []
     for case in refused:
-        answer = send(org, sessions, case)
+        answer = send(org, sessions, case, origin="https://evil.example")
         check_headers(answer, case)
         status = case.expected()
         ok = answer.status_code == status
@@ -333,6 +351,21 @@ def test_cookies_are_httponly_samesite_lax_and_secure_outside_loopback(org: Org,
         for cookie in (login_cookie, session_cookie):
             assert "HttpOnly" in cookie and "samesite=lax" in cookie.lower(), cookie
             assert ("Secure" in cookie) is secure, cookie
+        # HSTS (a year, subdomains too) where the app is served over HTTPS, that is outside loopback hosts
+        hsts = answer.headers.get("strict-transport-security")
+        assert (hsts == "max-age=31536000; includeSubDomains") if secure else hsts is None, hsts
+
+
+@pytest.mark.parametrize("target", ["//evil.example/", "https://evil.example/", "/\\evil.example", "evil.example"])
+def test_the_login_redirect_stays_on_the_site(org: Org, target: str) -> None:
+    with TestClient(org.app(), base_url="http://localhost", follow_redirects=False) as client:
+        page = client.get("/login", params={"next": target})
+        answer = client.post("/login", data={"email": USERS["rep"][0], "password": PASSWORD, "next": target,
+                                             "csrf_token": csrf_of(page.text)})
+        where = answer.headers["location"]
+        # "/" or a path of this site ("/\\evil" is sent percent-encoded, "/%5Cevil": a path, not a host)
+        assert answer.status_code == 303 and where.startswith("/") and not where.startswith("//"), where
+        assert "\\" not in where, where
 
 
 def test_a_tampered_or_foreign_session_cookie_is_no_session(org: Org, sessions: dict[str, Session]) -> None:
