@@ -8,7 +8,7 @@ events (with the explanation) and the assignment ledger.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import numpy as np
 from sqlalchemy import Connection, select
@@ -25,6 +25,8 @@ from dynbooks.store.schema import account_roles, assignments, events
 __all__ = ["Assignment", "distribute", "eligibility", "taken_mask"]
 
 LOSING_EVENTS = ("returned", "retrieved", "bumped")
+CHUNK = 50_000
+"""Assignments written per batch of inserts."""
 
 
 @dataclass(frozen=True)
@@ -189,6 +191,15 @@ def _write(
             account_ids, rep_ids, plan.bucket.tolist(), plan.priority.tolist(), plan.rank.tolist(),
             plan.pick.tolist(), plan.picks.tolist(), plan.explanations(problem), strict=True)
     ]
+    # In slices, so that the rows built for the driver stay small beside the assignments themselves.
+    for start in range(0, len(made), CHUNK):
+        _insert(conn, ctx, role, cycle_id, how, stamp, made[start:start + CHUNK])
+    return made
+
+
+def _insert(
+    conn: Connection, ctx: Context, role: str, cycle_id: str | None, how: str, stamp: datetime, made: list[Assignment]
+) -> None:
     insert_rows(conn, account_roles, (
         "account_id", "role", "state", "rep_id", "rule", "segment", "since", "rest_until", "reason", "assigned_at",
         "worked_at", "last_activity_at", "over_capacity", "cycle_id"), [
@@ -205,4 +216,3 @@ def _write(
         "picks", "how"), [
         (a.account_id, role, a.rep_id, a.rule, a.segment, stamp, cycle_id, a.priority, a.rank, a.pick, a.picks, how)
         for a in made])
-    return made

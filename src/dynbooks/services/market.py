@@ -224,7 +224,9 @@ def load_pool(conn: Connection, config: Config, now: Now) -> Market:
     del parts
     keys = merged[0].astype(str)
     order = np.argsort(keys, kind="stable")  # code-point order, the layout load_market gives
-    merged = [m[order] for m in merged]
+    for k in range(width):  # one column at a time: a single copy alive at once
+        merged[k] = merged[k][order]
+    del order
     keys = merged[0]
     n = len(keys)
     columns: dict[str, np.ndarray] = {}

@@ -23,6 +23,8 @@ __all__ = ["Move", "apply_moves"]
 ROWED = frozenset({"owned", "resting", "review"})
 """States kept in ``account_roles``; the others (pool, retired, held) have no per-role row."""
 ROWLESS = frozenset({"pool", "retired", "held"})
+CHUNK = 50_000
+"""Moves written per statement batch by :func:`apply_moves`."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,13 @@ def apply_moves(conn: Connection, ctx: Context, moves: Sequence[Move], cycle_id:
         return 0
     for kinds in {(m.event, m.before, m.to) for m in moves}:
         check_transition(*kinds)
+    # In slices, so that the rows built for the driver stay small beside the moves themselves.
+    for start in range(0, len(moves), CHUNK):
+        _apply(conn, ctx, moves[start:start + CHUNK], cycle_id)
+    return len(moves)
+
+
+def _apply(conn: Connection, ctx: Context, moves: Sequence[Move], cycle_id: str | None) -> None:
     stamp = naive(ctx.now.stamp)
     key = ("account_id", "role")
     delete_rows(conn, account_roles, key,
@@ -83,4 +92,3 @@ def apply_moves(conn: Connection, ctx: Context, moves: Sequence[Move], cycle_id:
          m.data or None)
         for m in moves
     ])
-    return len(moves)
