@@ -32,11 +32,12 @@ import pytest
 from fastapi import FastAPI
 from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
+from dynbooks.services.auth import add_user
 from dynbooks.services.cycle import run_cycle
 from dynbooks.services.undo import undo_cycle
-from dynbooks.store.schema import account_roles, accounts, events
+from dynbooks.store.schema import account_roles, accounts, events, users
 from tests.api.world import PASSWORD, USERS, Org, build_org
 
 ROLES = ("anonymous", "rep", "manager", "admin")
@@ -382,3 +383,31 @@ def test_a_tampered_or_foreign_session_cookie_is_no_session(org: Org, sessions: 
                         cookies={"dynbooks_session": bad}) as client:
             answer = client.get("/book")
             assert answer.status_code == 303 and answer.headers["location"].startswith("/login"), bad
+
+
+def test_a_disabled_or_demoted_user_loses_access_at_once(org: Org, sessions: dict[str, Session]) -> None:
+    """The user is read from the database on every request: no session or token outlives a change."""
+    admin = sessions["admin"]
+    assert admin.client.get("/admin/review").status_code == 200
+    add_user(org.world.ctx(), USERS["admin"][0], PASSWORD, "rep", rep_id="S3")  # demoted: same e-mail
+    assert admin.client.get("/admin/review").status_code == 404
+    assert admin.client.get("/api/pool", headers={"Authorization": f"Bearer {admin.token}"}).status_code == 403
+    rep = sessions["rep"]
+    assert rep.client.get("/book").status_code == 200
+    with org.world.engine.begin() as conn:
+        conn.execute(update(users).where(users.c.email == USERS["rep"][0]).values(active=False))
+    answer = rep.client.get("/book")
+    assert answer.status_code == 303 and answer.headers["location"].startswith("/login")
+    assert rep.client.get("/api/me", headers={"Authorization": f"Bearer {rep.token}"}).status_code == 401
+
+
+def test_every_sign_in_gets_a_new_session_token_and_csrf_token(org: Org) -> None:
+    seen = set()
+    with TestClient(org.app(), base_url="http://localhost", follow_redirects=False) as client:
+        for _ in range(2):
+            page = client.get("/login")
+            answer = client.post("/login", data={"email": USERS["rep"][0], "password": PASSWORD,
+                                                 "csrf_token": csrf_of(page.text)})
+            seen.add(answer.cookies["dynbooks_session"])
+            seen.add(csrf_of(client.get("/book").text))
+    assert len(seen) == 4
