@@ -137,6 +137,13 @@ def _flag(cond: ColumnElement[bool]) -> ColumnElement[int]:
     return case((cond, 1), else_=0)
 
 
+def _unflattened(query: Any, conn: Connection) -> Any:
+    """On SQLite, a sub-query that an aggregate reads is flattened into it, and its correlated sub-queries
+    then run once per use (for the GROUP BY key and again for the output); a LIMIT (-1: none) keeps it a
+    co-routine, each evaluated once per row."""
+    return query.limit(-1) if conn.dialect.name == "sqlite" else query
+
+
 # --- owned rows ---------------------------------------------------------------------------------------
 
 
@@ -322,10 +329,11 @@ def account_cube(
     flags = [_flag(compile_filter(r.filter, dialect)).label(f"m{i}") for i, r in enumerate(rules)]
     nb = _flag(and_(accounts.c.is_customer == false(), not_(facts.open_opportunity(accounts.c.account_id))))
     live = _flag(facts.live_signal(accounts.c.account_id)) if signal else literal_column("0")
-    inner = select(
+    tam_rows: Any = select(
         *flags, nb.label("nb"), bucket.label("bucket"), live.label("live"),
         (accounts.c.fit_score if fit else null()).label("fit"),
-    ).select_from(facts.source).where(in_tam(config, rules, dialect)).subquery("tam")
+    ).select_from(facts.source).where(in_tam(config, rules, dialect))
+    inner = _unflattened(tam_rows, conn).subquery("tam")
     keys = [*(inner.c[f"m{i}"] for i in range(len(rules))), inner.c.nb, inner.c.bucket, inner.c.live, inner.c.fit]
     rows = conn.execute(select(*keys, func.count()).group_by(*keys)).all()
     k = len(rules)
@@ -357,7 +365,7 @@ def ready_counts(conn: Connection, config: Config, now: Now, rules: Sequence[Boo
         compile_filter(config.enrollment.filter, dialect), accounts.c.status == "active",
         accounts.c.duplicate_of.is_(None), _any([compile_filter(r.filter, dialect) for r in rules]),
     )
-    inner = select(*match, *pooled).select_from(facts.source).where(usable).subquery("usable")
+    inner = _unflattened(select(*match, *pooled).select_from(facts.source).where(usable), conn).subquery("usable")
     keys = list(inner.c)
     groups = conn.execute(select(*keys, func.count()).group_by(*keys)).all()
     k = len(rules)
