@@ -40,6 +40,8 @@ from dynbooks.store.schema import accounts, activities, opportunities, reps, sig
 
 __all__ = ["import_file"]
 
+INSERT_SLICE = 50_000
+
 TABLES: dict[str, tuple[Table, str]] = {
     "accounts": (accounts, "account_id"),
     "reps": (reps, "rep_id"),
@@ -209,7 +211,9 @@ def _upsert_rows(
         for row in new:
             first.setdefault(row[k], row)
         new = list(first.values())
-    insert_rows(conn, table, columns, new)
+    # In slices: each value is bound (JSON text, DATETIME text) a slice at a time, not all at once in memory.
+    for start in range(0, len(new), INSERT_SLICE):
+        insert_rows(conn, table, columns, new[start:start + INSERT_SLICE])
     if changed_rows:
         values: dict[str, Any] = {c: bindparam(f"v_{c}") for c in columns if c != key}
         conn.execute(
