@@ -101,3 +101,21 @@ def test_a_return_since_the_cycle_makes_the_undo_409_with_the_reasons(client: Te
     refused = client.post("/api/cycles/last/undo", headers=auth(org, "admin"))
     assert refused.status_code == 409
     assert any(f"returned {account}" in d for d in refused.json()["error"]["details"])
+
+
+def test_the_pool_api_filters_with_the_book_rule_condition_model(client: TestClient, org: Org) -> None:
+    org.world.load("accounts", "account_id,name,employees,fit_score,industry,country",
+                   ["D01,Delta Retail,5000,50,Retail,DE", "D02,Delta Two,20,40,Retail,FR"])
+    h = auth(org, "admin")
+    every = client.get("/api/pool", headers=h).json()
+    assert every["roles"][0]["ready"] == 5 and every["total"] == 5
+    assert [r["account_id"] for r in every["rows"]] == ["C09", "C10", "C11", "D01", "D02"]  # best priority first
+    some = client.get("/api/pool?industry=Retail,Mining&country=DE&employees_min=100", headers=h).json()
+    assert some["filter"] == {"industry": ["Retail", "Mining"], "country": ["DE"], "employees": {"gte": 100.0}}
+    assert [r["account_id"] for r in some["rows"]] == ["D01"]
+    paged = client.get("/api/pool?per_page=2&page=3", headers=h).json()
+    assert paged["pages"] == 3 and [r["account_id"] for r in paged["rows"]] == ["D02"]
+    owned = client.get("/api/pool?status=owned&q=COMPANY 1&fit_max=89", headers=h).json()
+    assert [(r["account_id"], r["rep_id"] is not None) for r in owned["rows"]] == [("C01", True)]
+    assert client.get("/api/pool?rule=nope", headers=h).status_code == 422
+    assert client.get("/api/pool?status=lost", headers=h).status_code == 422

@@ -52,3 +52,25 @@ def test_a_refused_undo_shows_why(app: TestClient, org: Org) -> None:
 def test_only_admins_see_the_history(app: TestClient) -> None:
     sign_in(app, "manager")
     assert app.get("/admin/cycles").status_code == 404
+
+
+def test_the_pool_explorer_filters_pages_and_sorts_by_priority(app: TestClient, org: Org) -> None:
+    org.world.load("accounts", "account_id,name,employees,fit_score,industry,country",
+                   ["D01,Delta Retail,5000,50,Retail,DE", "D02,Delta Two,20,40,Retail,FR"])
+    sign_in(app, "admin")
+    page = app.get("/admin/pool?role=sdr")
+    assert page.status_code == 200 and "5 ready" in page.text and 'hx-get="/admin/pool"' in page.text
+    rows = page.text.split('id="pool-rows"')[1]
+    assert [r.split('"')[0] for r in rows.split('data-account="')[1:]] == ["C09", "C10", "C11", "D01", "D02"]
+    table = app.get("/admin/pool?role=sdr&industry=Retail&employees_min=1000", headers={"HX-Request": "true",
+                                                                                      "HX-Target": "pool-table"})
+    assert "<h1>" not in table.text  # the fragment only
+    assert 'data-account="D01"' in table.text and 'data-account="D02"' not in table.text
+    assert "1 account in sdr" in table.text
+    owned = app.get("/admin/pool?role=sdr&status=owned&q=company 1", headers={"HX-Request": "true",
+                                                                             "HX-Target": "pool-table"})
+    assert "1 account in sdr" in owned.text and 'data-account="C01"' in owned.text  # C10, C11 are not owned
+    paged = app.get("/admin/pool?role=sdr&per_page=2&page=2")
+    assert 'data-account="C11"' in paged.text and 'data-account="C09"' not in paged.text
+    assert 'rel="prev"' in paged.text and 'rel="next"' in paged.text and "per_page=2" in paged.text
+    assert app.get("/admin/pool?role=sdr&fit_min=abc").status_code == 422

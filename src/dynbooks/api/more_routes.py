@@ -20,6 +20,7 @@ from dynbooks.reports import REPORTS, ReportFilters
 from dynbooks.services import admin
 from dynbooks.services.access import check_account
 from dynbooks.services.auth import User
+from dynbooks.services.pool_explorer import MAX_PER_PAGE, explore_pool, query_from
 from dynbooks.services.reads import explain, history, pool
 from dynbooks.services.reporting import run_report
 from dynbooks.services.undo import undo_cycle
@@ -73,13 +74,32 @@ def get_history(account_id: str, ctx: Ctx, user: Reader) -> list[Json]:
     return history(ctx, account_id)
 
 
+Text = Annotated[str | None, Query(max_length=200)]
+
+
 @router.get("/pool", tags=["revops"])
 def get_pool(ctx: Ctx, user: Reader, role: str | None = None,
-             limit: Annotated[int, Query(ge=1, le=1000)] = 50) -> Json:
-    """The ready pool per role and its best accounts (as ``dynbooks pool``); admins only."""
+             limit: Annotated[int, Query(ge=1, le=1000)] = 50, rule: Text = None,
+             industry: Annotated[str | None, Query(max_length=2000, description="one of, comma-separated")] = None,
+             country: Annotated[str | None, Query(max_length=2000, description="one of, comma-separated")] = None,
+             region: Annotated[str | None, Query(max_length=2000, description="one of, comma-separated")] = None,
+             employees_min: float | None = None, employees_max: float | None = None,
+             fit_min: float | None = None, fit_max: float | None = None,
+             status: Literal["ready", "pool", "owned", "resting", "review", "held", "retired", "any"] = "ready",
+             q: Annotated[str | None, Query(max_length=200, description="text in the name or the id")] = None,
+             page: Annotated[int, Query(ge=1)] = 1,
+             per_page: Annotated[int, Query(ge=1, le=MAX_PER_PAGE)] = 50) -> Json:
+    """The pool explorer; admins only. ``roles``: the ready pool per role with its buckets and best ``limit``
+    accounts (as ``dynbooks pool``). ``rows``: one page (``page``, ``per_page``; ``total``, ``pages``) of the
+    role's accounts that match the field filters, best priority first; the filters are evaluated as a book
+    rule's filter (``filter`` shows it), ``rule`` keeps the accounts that book rule may take."""
     if not user.is_admin:
         raise HTTPException(403, "the pool is for admins")
-    return pool(ctx, role, limit)
+    given = {"role": role, "rule": rule, "industry": industry, "country": country, "region": region,
+             "employees_min": employees_min, "employees_max": employees_max, "fit_min": fit_min,
+             "fit_max": fit_max, "status": status, "q": q, "page": page, "per_page": per_page}
+    explored = explore_pool(ctx, query_from({k: None if v is None else str(v) for k, v in given.items()}))
+    return pool(ctx, explored["role"], limit) | explored
 
 
 @router.get("/reports/{name}", tags=["reports"])

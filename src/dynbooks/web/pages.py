@@ -286,13 +286,26 @@ def cycle_action(request: Request, step: str, ctx: WebCtx, user: WebUser, form: 
 
 
 @router.get("/admin/pool")
-def pool_page(request: Request, ctx: WebCtx, user: WebUser, role: str | None = None, limit: int = 50) -> Response:
+def pool_page(request: Request, ctx: WebCtx, user: WebUser) -> Response:
+    """The pool explorer: field filters (as ``GET /api/pool``), one page of accounts; htmx swaps the table."""
     _admin_only(user)
+    from dynbooks.services.pool_explorer import PARAMS, STATUSES, explore_pool, query_from
     from dynbooks.services.reads import pool
 
-    limit = max(1, min(limit, 500))
-    role = role if role in ctx.config.roles else None
-    return render(request, "pool.html", pool=pool(ctx, role, limit), roles=ctx.config.roles, role=role, limit=limit)
+    params = {k: v for k, v in request.query_params.items() if k in PARAMS}
+    if params.get("limit") and not params.get("per_page"):
+        params["per_page"] = request.query_params["limit"]  # the older ``?limit=`` link
+    explored = explore_pool(ctx, query_from(params))
+
+    def query(page: int) -> str:
+        return urlencode({k: v for k, v in params.items() if k != "page" and v} | {"page": page})
+
+    values = {"explored": explored, "f": explored["filters"], "query": query}
+    if htmx(request) and request.headers.get("HX-Target") == "pool-table":
+        return render(request, "_pool_table.html", **values)
+    return render(request, "pool.html", pool=pool(ctx, explored["role"], 0), roles=ctx.config.roles,
+                  rules=sorted(r.name for r in ctx.config.book_rule if r.role == explored["role"]),
+                  statuses=STATUSES, **values)
 
 
 @router.get("/admin/cycles")
