@@ -62,7 +62,9 @@ __all__ = ["WEBHOOK_KINDS", "Inbox", "inbox_of", "ingest_rows"]
 WEBHOOK_KINDS = ("activities", "signals")
 MAX_ROWS = 10_000
 log = logging.getLogger(__name__)
-QUEUE_AFTER = 0.1  # seconds a SQLite delivery waits for the write lock before it is queued
+# Seconds a SQLite delivery waits for the write lock before it is queued: longer than another writer's short
+# transaction (a delivery, a return) takes even on a loaded machine, far shorter than a cycle.
+QUEUE_AFTER = 2.0
 RETRY_EVERY = 1.0  # seconds between attempts to apply the queue while the lock is held
 
 
@@ -338,8 +340,8 @@ class Inbox:
         with self.writer:
             if not self.pending():
                 return 0
-            try:
-                with _brief_write(ctx, QUEUE_AFTER) as conn:
+            try:  # while the lock is known to be held, only a probe: deliveries must not wait behind it
+                with _brief_write(ctx, self.patience()) as conn:
                     n = self.drain_in(conn, ctx)
             except _Busy:
                 return 0
