@@ -74,3 +74,32 @@ def test_the_pool_explorer_filters_pages_and_sorts_by_priority(app: TestClient, 
     assert 'data-account="C11"' in paged.text and 'data-account="C09"' not in paged.text
     assert 'rel="prev"' in paged.text and 'rel="next"' in paged.text and "per_page=2" in paged.text
     assert app.get("/admin/pool?role=sdr&fit_min=abc").status_code == 422
+
+
+def test_the_market_map_page_shows_the_scores_as_a_chart_with_its_table(app: TestClient, org: Org) -> None:
+    from dynbooks.services.market_map_view import market_map_view
+
+    view = market_map_view(org.world.ctx(), sample=5, per_page=4)
+    assert view["scored"] == 12 and sum(t["accounts"] for t in view["tiers"]) == 12
+    assert sum(t["drawn"] for t in view["tiers"]) == 5  # a bounded sample is drawn
+    assert [r["account_id"] for r in view["rows"]] == ["C00", "C01", "C02", "C03"] and view["pages"] == 3
+    assert {t["tier"]: t["accounts"] for t in view["tiers"]}[1] == 11  # scores 90 … 80 are tier 1, 79 tier 2
+    sign_in(app, "admin")
+    page = app.get("/market-map?page=2&per_page=4")
+    assert page.status_code == 200 and 'id="market-map-data"' in page.text and '"kind": "scatter"' in page.text
+    assert 'data-account="C04"' in page.text and 'data-account="C00"' not in page.text
+
+
+def test_a_manager_sees_the_map_but_lists_only_the_team_accounts(app: TestClient, org: Org) -> None:
+    sign_in(app, "manager")
+    page = app.get("/market-map?per_page=100")
+    assert page.status_code == 200
+    east = sorted(a for a, r in org.world.owners().items() if r in ("S1", "S2"))
+    listed = sorted(r.split('"')[0] for r in page.text.split('id="market-map-rows"')[1].split('data-account="')[1:])
+    assert listed == east
+    assert '"C00"' not in page.text.split('id="market-map-data"')[1].split("</script>")[0]  # no ids in the points
+
+
+def test_a_rep_has_no_market_map(app: TestClient) -> None:
+    sign_in(app, "rep")
+    assert app.get("/market-map").status_code == 404

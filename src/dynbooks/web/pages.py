@@ -308,6 +308,20 @@ def pool_page(request: Request, ctx: WebCtx, user: WebUser) -> Response:
                   statuses=STATUSES, **values)
 
 
+@router.get("/market-map")
+def market_map_page(request: Request, ctx: WebCtx, user: WebUser, page: int = 1, per_page: int = 50) -> Response:
+    """Admins and managers: the written-back map scores as a scatter with its table; the list is paged."""
+    if user.role not in ("admin", "manager"):
+        raise HTTPException(404, "no such page")
+    from dynbooks.services.access import team_reps
+    from dynbooks.services.market_map_view import market_map_view
+
+    sample = 2_000
+    view = market_map_view(ctx, page=page, per_page=per_page, sample=sample,
+                           team_reps=None if user.is_admin else team_reps(ctx, user.team or ""))
+    return render(request, "market_map.html", view=view, sample=sample)
+
+
 @router.get("/admin/cycles")
 def cycles_page(request: Request, ctx: WebCtx, user: WebUser, done: str | None = None) -> Response:
     _admin_only(user)

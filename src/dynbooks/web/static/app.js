@@ -12,6 +12,25 @@
       var spec = JSON.parse(source.textContent);
       var chart = echarts.init(el, null, { renderer: "svg" });
       var stacked = spec.kind === "stacked";
+      if (spec.kind === "scatter") {
+        // Points are [x, y] or [x, y, account id]; the x axis is logarithmic (company size).
+        chart.setOption({
+          animation: false,
+          tooltip: { trigger: "item", formatter: function (p) {
+            return (p.value[2] ? p.value[2] + ": " : "") + p.value[1] + " (" + p.value[0] + " " + spec.x + ")";
+          } },
+          legend: { top: 0 },
+          grid: { left: 48, right: 16, top: 36, bottom: 40 },
+          xAxis: { type: "log", name: spec.x, nameLocation: "middle", nameGap: 26 },
+          yAxis: { type: "value", name: spec.y, min: 0, max: 100 },
+          series: spec.series.map(function (s) {
+            return { name: s.name, type: "scatter", symbolSize: 5, large: true, data: s.data };
+          })
+        });
+        el.dataset.drawn = "1";
+        window.addEventListener("resize", function () { chart.resize(); });
+        return;
+      }
       chart.setOption({
         animation: false,
         tooltip: { trigger: "axis" },
