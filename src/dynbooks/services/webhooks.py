@@ -20,8 +20,9 @@ the database's only write lock for its whole length, so nothing can be written t
 commits: a delivery that cannot take the write lock within ``QUEUE_AFTER`` seconds is appended to a durable
 *inbox* — a small SQLite file next to the database (``<db>-inbox``, synchronous=FULL) — and answered
 ``202 Accepted`` with ``"queued": true`` once it is on disk. Its rows were already checked (format and ids), so
-a queued delivery is one that will be applied. The next writer that gets the lock applies the queue first,
-in arrival order and in its own transaction; a drainer thread retries every second until the queue is empty.
+a queued delivery is one that will be applied. A drainer thread applies the queue in arrival order, in small
+batches (a transaction each), probing every second while the lock is held; while deliveries wait, new ones are
+queued behind them rather than overtaking them.
 
 Exactly once: every queued delivery carries an idempotency key (the client's, or a generated one) stored in
 the ``idempotency`` table in the same transaction as its effect, and it leaves the inbox only after that
@@ -65,6 +66,7 @@ log = logging.getLogger(__name__)
 # Seconds a SQLite delivery waits for the write lock before it is queued: longer than another writer's short
 # transaction (a delivery, a return) takes even on a loaded machine, far shorter than a cycle.
 QUEUE_AFTER = 2.0
+DRAIN_BATCH = 20  # queued deliveries applied per transaction (the writer lock is free between batches)
 RETRY_EVERY = 1.0  # seconds between attempts to apply the queue while the lock is held
 
 
@@ -133,15 +135,15 @@ def ingest_rows(ctx: Context, kind: str, rows: list[dict[str, Any]], *,
         if ctx.engine.dialect.name != "sqlite":
             return _apply_postgres(ctx, kind, parsed, line_of, key, fingerprint, _moves_ownership(ctx, kind, rows))
         inbox = inbox_of(ctx)
-        with inbox.writer:
-            try:
-                with _brief_write(ctx, inbox.patience()) as conn:
-                    inbox.drain_in(conn, ctx)
-                    answer = _apply_in(conn, ctx, kind, parsed, line_of, key, fingerprint)
-                inbox.drained()
-                return answer
-            except _Busy:
-                inbox.busy = True
+        if not inbox.queueing(ctx):  # while deliveries wait, a new one waits behind them (arrival order)
+            with inbox.writer:
+                try:
+                    with _brief_write(ctx, inbox.patience()) as conn:
+                        answer = _apply_in(conn, ctx, kind, parsed, line_of, key, fingerprint)
+                    inbox.busy = False
+                    return answer
+                except _Busy:
+                    inbox.busy = True
         return inbox.enqueue(ctx, kind, rows, parsed, line_of, key, fingerprint)
 
 
@@ -253,16 +255,16 @@ class Inbox:
                                     connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(self.engine, "connect", _inbox_pragmas)
         self._file = None if memory else Path(f"{database}-inbox")
-        # Unknown until looked at: a previous process may have left deliveries queued.
-        self._maybe_pending = True
-        if self._file is None:
-            webhook_inbox.create(self.engine)
         # One writer of the database per process at a time: threads queue here (woken at once) rather than
         # in SQLite's busy handler (which sleeps in steps).
         self.writer = threading.Lock()
         self.busy = False
+        self._state = threading.Lock()
         self._drainer: threading.Thread | None = None
-        self._done: list[int] = []
+        if self._file is None:
+            webhook_inbox.create(self.engine)
+        # A previous process may have left deliveries queued.
+        self._queued = bool(self.pending())
 
     def patience(self) -> float:
         """How long a delivery waits for the write lock: ``QUEUE_AFTER`` (another writer's short transaction
@@ -270,12 +272,20 @@ class Inbox:
         delivery behind it would wait in vain)."""
         return 0.0 if self.busy else QUEUE_AFTER
 
-    def pending(self) -> list[Any]:
-        if not self._maybe_pending or (self._file is not None and not self._file.exists()):
+    def pending(self, limit: int | None = None) -> list[Any]:
+        """The queued deliveries still to apply, oldest first."""
+        if self._file is not None and not self._file.exists():
             return []
         with self.engine.connect() as conn:
             return list(conn.execute(select(webhook_inbox).where(webhook_inbox.c.error.is_(None))
-                                     .order_by(webhook_inbox.c.id)))
+                                     .order_by(webhook_inbox.c.id).limit(limit)))
+
+    def queueing(self, ctx: Context) -> bool:
+        """Whether deliveries wait in the queue (then the drainer runs)."""
+        with self._state:
+            if self._queued and self._drainer is None:
+                self._start_drainer(ctx)
+            return self._queued
 
     def enqueue(self, ctx: Context, kind: str, rows: list[dict[str, Any]], parsed: ParsedFile,
                 line_of: dict[int, int], key: str | None, fingerprint: str) -> dict[str, Any]:
@@ -289,7 +299,6 @@ class Inbox:
         queued = {"inserted": 0, "updated": 0, "unchanged": 0, "rejected": 0, "queued": True}
         if self._file is not None and not self._file.exists():
             webhook_inbox.create(self.engine, checkfirst=True)
-        self._maybe_pending = True
         try:
             with self.engine.begin() as conn:
                 conn.execute(insert(webhook_inbox).values(
@@ -302,63 +311,68 @@ class Inbox:
             if first != fingerprint:
                 raise InvalidInput("this Idempotency-Key was already used for a different delivery") from None
             return queued | {"replayed": True}
-        self._start_drainer(ctx)
+        with self._state:
+            self._queued = True
+            if self._drainer is None:
+                self._start_drainer(ctx)
         return queued | {"replayed": False}
 
-    def drain_in(self, conn: Connection, ctx: Context) -> int:
-        """Apply the queued deliveries, oldest first, inside the caller's write transaction; each in a
-        savepoint, so that one no longer valid (kept in the inbox with its error) does not undo the others.
-        They leave the inbox in :meth:`drained`, after the caller committed."""
-        self._done = []
-        queued = self.pending()
-        if not queued:
-            self._maybe_pending = False  # set again by the next enqueue
-        for row in queued:
-            rows = json.loads(row.rows)
-            try:
-                with conn.begin_nested(), _parsed(row.kind, rows) as (parsed, line_of):
-                    if parsed.errors:
-                        _refuse(parsed, line_of)
-                    _apply_in(conn, ctx, row.kind, parsed, line_of, row.key, row.fingerprint)
-                self._done.append(row.id)
-            except InvalidInput as exc:
-                with self.engine.begin() as inbox:
-                    inbox.execute(webhook_inbox.update().where(webhook_inbox.c.id == row.id).values(
-                        error="; ".join([exc.message, *exc.details])))
-        return len(self._done)
-
-    def drained(self) -> None:
-        """The drained deliveries' effects are committed: take them out of the queue."""
-        if self._done:
-            with self.engine.begin() as conn:
-                conn.execute(delete(webhook_inbox).where(webhook_inbox.c.id.in_(self._done)))
-            self._done = []
-        self.busy = False
-
-    def drain(self, ctx: Context) -> int:
-        """Apply the queue now if the write lock is free; the number applied (0 when busy or empty)."""
+    def drain(self, ctx: Context, limit: int = DRAIN_BATCH) -> int:
+        """Apply up to ``limit`` queued deliveries, oldest first, in one write transaction if the lock is free
+        (else nothing: 0); each in a savepoint, so that one no longer valid (kept in the inbox with its error)
+        does not undo the others. They leave the inbox only after the commit: a crash in between leaves them
+        queued, and applying one again finds its idempotency key (no second effect). Returns how many."""
         with self.writer:
-            if not self.pending():
+            queued = self.pending(limit)
+            if not queued:
                 return 0
+            done: list[int] = []
             try:  # while the lock is known to be held, only a probe: deliveries must not wait behind it
                 with _brief_write(ctx, self.patience()) as conn:
-                    n = self.drain_in(conn, ctx)
+                    for row in queued:
+                        rows = json.loads(row.rows)
+                        try:
+                            with conn.begin_nested(), _parsed(row.kind, rows) as (parsed, line_of):
+                                if parsed.errors:
+                                    _refuse(parsed, line_of)
+                                _apply_in(conn, ctx, row.kind, parsed, line_of, row.key, row.fingerprint)
+                            done.append(row.id)
+                        except InvalidInput as exc:
+                            with self.engine.begin() as inbox:
+                                inbox.execute(webhook_inbox.update().where(webhook_inbox.c.id == row.id)
+                                              .values(error="; ".join([exc.message, *exc.details])))
             except _Busy:
+                self.busy = True
                 return 0
-            self.drained()
-            return n
+            self.busy = False
+            self.drained(done)
+            return len(done)
+
+    def drained(self, ids: list[int]) -> None:
+        """The deliveries' effects are committed: take them out of the queue."""
+        if ids:
+            with self.engine.begin() as conn:
+                conn.execute(delete(webhook_inbox).where(webhook_inbox.c.id.in_(ids)))
 
     def _start_drainer(self, ctx: Context) -> None:
-        if self._drainer is not None and self._drainer.is_alive():
-            return
+        """Called under ``_state``: a thread that applies the queue in small batches (the writer lock is
+        free between them) until it is empty, probing every second while the lock is held."""
 
         def run() -> None:
             try:
-                while self.pending():
-                    time.sleep(RETRY_EVERY)
-                    self.drain(ctx)
+                while True:
+                    applied = self.drain(ctx)
+                    with self._state:
+                        if not self.pending(1):
+                            self._queued = False
+                            self._drainer = None
+                            return
+                    if not applied:
+                        time.sleep(RETRY_EVERY)
             except Exception:  # the queue stays on disk; the next delivery or process applies it
                 log.exception("the webhook inbox could not be applied now")
+                with self._state:
+                    self._drainer = None
 
         self._drainer = threading.Thread(target=run, name="dynbooks-webhook-inbox", daemon=True)
         self._drainer.start()
