@@ -100,6 +100,7 @@ ROUTES: dict[tuple[str, str], Entry] = {
     ("GET", "/accounts/{account_id}"): Entry("user", "account_id"),
     ("POST", "/accounts/{account_id}/return"): Entry("user", "account_id", body=RETURN),
     ("GET", "/team"): Entry("staff"),
+    ("GET", "/market-map"): Entry("staff"),
     ("GET", "/admin/review"): Entry("admin"),
     ("POST", "/admin/review/{account_id}/{action}"): Entry("admin", "account_id", params={"action": "fix"},
                                                           body={"field": "industry", "value": "Software"}),
