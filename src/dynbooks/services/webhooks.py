@@ -55,8 +55,9 @@ from dynbooks.domain.errors import InvalidInput
 from dynbooks.ingest import ParsedFile, RowError, read_csv, reject_rows
 from dynbooks.services.context import Context
 from dynbooks.services.history import naive
+from dynbooks.services.idempotency import Idempotency, remember, replay
 from dynbooks.services.imports import TABLES, _effects, _reference_errors, _to_record, _upsert
-from dynbooks.store.schema import idempotency, webhook_inbox
+from dynbooks.store.schema import webhook_inbox
 
 __all__ = ["WEBHOOK_KINDS", "Inbox", "inbox_of", "ingest_rows"]
 
@@ -168,12 +169,7 @@ def _refuse(parsed: ParsedFile, line_of: dict[int, int]) -> None:
 
 def _stored(conn: Connection, key: str, fingerprint: str) -> dict[str, Any] | None:
     """The stored answer to an earlier delivery of ``key`` (refused if that delivery had another body)."""
-    stored = conn.execute(select(idempotency.c.response).where(idempotency.c.key == key)).scalar()
-    if stored is None:
-        return None
-    if stored.get("request") != fingerprint:
-        raise InvalidInput("this Idempotency-Key was already used for a different delivery")
-    return dict(stored["answer"]) | {"replayed": True}
+    return replay(conn, Idempotency(key, fingerprint))
 
 
 def _apply_in(conn: Connection, ctx: Context, kind: str, parsed: ParsedFile, line_of: dict[int, int],
@@ -189,8 +185,7 @@ def _apply_in(conn: Connection, ctx: Context, kind: str, parsed: ParsedFile, lin
     counts, changed = _upsert(conn, table, id_column, records)
     answer: dict[str, Any] = {**counts, "rejected": 0, **_effects(conn, ctx, kind, parsed, changed)}
     if key is not None:
-        conn.execute(insert(idempotency).values(key=key, response={"request": fingerprint, "answer": answer},
-                                                created_at=naive(ctx.now.stamp)))
+        remember(conn, Idempotency(key, fingerprint), answer, ctx.now.stamp)
     return answer | {"replayed": False}
 
 
@@ -203,10 +198,16 @@ def _apply_postgres(ctx: Context, kind: str, parsed: ParsedFile, line_of: dict[i
         try:
             with ctx.writing(lock=lock) as conn:
                 return _apply_in(conn, ctx, kind, parsed, line_of, key, fingerprint)
-        except IntegrityError:
-            if attempt == 2:
+        except Exception as exc:
+            if attempt == 2 or not _unique_violation(exc):
                 raise
     raise AssertionError("unreachable")
+
+
+def _unique_violation(exc: Exception) -> bool:
+    """SQLAlchemy's IntegrityError, or the driver's own unique violation (SQLSTATE 23505) that a COPY
+    (:func:`dynbooks.store.bulk.insert_rows`) raises unwrapped."""
+    return isinstance(exc, IntegrityError) or getattr(exc, "sqlstate", None) == "23505"
 
 
 class _Busy(Exception):
@@ -261,10 +262,25 @@ class Inbox:
         self.busy = False
         self._state = threading.Lock()
         self._drainer: threading.Thread | None = None
+        self._created = False
+        self._ddl = threading.Lock()
         if self._file is None:
-            webhook_inbox.create(self.engine)
+            self._create()
         # A previous process may have left deliveries queued.
         self._queued = bool(self.pending())
+
+    def _create(self) -> None:
+        """The inbox table, once. Connecting creates the file before the table: another thread or server
+        process may see the file and no table yet, so the file's existence does not say the table exists."""
+        if self._created:
+            return
+        with self._ddl:
+            try:
+                webhook_inbox.create(self.engine, checkfirst=True)
+            except OperationalError as exc:  # another process created it between the check and the create
+                if "already exists" not in str(exc):
+                    raise
+            self._created = True
 
     def patience(self) -> float:
         """How long a delivery waits for the write lock: ``QUEUE_AFTER`` (another writer's short transaction
@@ -276,6 +292,7 @@ class Inbox:
         """The queued deliveries still to apply, oldest first."""
         if self._file is not None and not self._file.exists():
             return []
+        self._create()
         with self.engine.connect() as conn:
             return list(conn.execute(select(webhook_inbox).where(webhook_inbox.c.error.is_(None))
                                      .order_by(webhook_inbox.c.id).limit(limit)))
@@ -297,8 +314,7 @@ class Inbox:
         if parsed.errors:
             _refuse(parsed, line_of)
         queued = {"inserted": 0, "updated": 0, "unchanged": 0, "rejected": 0, "queued": True}
-        if self._file is not None and not self._file.exists():
-            webhook_inbox.create(self.engine, checkfirst=True)
+        self._create()
         try:
             with self.engine.begin() as conn:
                 conn.execute(insert(webhook_inbox).values(
