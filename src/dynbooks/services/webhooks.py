@@ -198,10 +198,16 @@ def _apply_postgres(ctx: Context, kind: str, parsed: ParsedFile, line_of: dict[i
         try:
             with ctx.writing(lock=lock) as conn:
                 return _apply_in(conn, ctx, kind, parsed, line_of, key, fingerprint)
-        except IntegrityError:
-            if attempt == 2:
+        except Exception as exc:
+            if attempt == 2 or not _unique_violation(exc):
                 raise
     raise AssertionError("unreachable")
+
+
+def _unique_violation(exc: Exception) -> bool:
+    """SQLAlchemy's IntegrityError, or the driver's own unique violation (SQLSTATE 23505) that a COPY
+    (:func:`dynbooks.store.bulk.insert_rows`) raises unwrapped."""
+    return isinstance(exc, IntegrityError) or getattr(exc, "sqlstate", None) == "23505"
 
 
 class _Busy(Exception):
@@ -256,10 +262,25 @@ class Inbox:
         self.busy = False
         self._state = threading.Lock()
         self._drainer: threading.Thread | None = None
+        self._created = False
+        self._ddl = threading.Lock()
         if self._file is None:
-            webhook_inbox.create(self.engine)
+            self._create()
         # A previous process may have left deliveries queued.
         self._queued = bool(self.pending())
+
+    def _create(self) -> None:
+        """The inbox table, once. Connecting creates the file before the table: another thread or server
+        process may see the file and no table yet, so the file's existence does not say the table exists."""
+        if self._created:
+            return
+        with self._ddl:
+            try:
+                webhook_inbox.create(self.engine, checkfirst=True)
+            except OperationalError as exc:  # another process created it between the check and the create
+                if "already exists" not in str(exc):
+                    raise
+            self._created = True
 
     def patience(self) -> float:
         """How long a delivery waits for the write lock: ``QUEUE_AFTER`` (another writer's short transaction
@@ -271,6 +292,7 @@ class Inbox:
         """The queued deliveries still to apply, oldest first."""
         if self._file is not None and not self._file.exists():
             return []
+        self._create()
         with self.engine.connect() as conn:
             return list(conn.execute(select(webhook_inbox).where(webhook_inbox.c.error.is_(None))
                                      .order_by(webhook_inbox.c.id).limit(limit)))
@@ -292,8 +314,7 @@ class Inbox:
         if parsed.errors:
             _refuse(parsed, line_of)
         queued = {"inserted": 0, "updated": 0, "unchanged": 0, "rejected": 0, "queued": True}
-        if self._file is not None and not self._file.exists():
-            webhook_inbox.create(self.engine, checkfirst=True)
+        self._create()
         try:
             with self.engine.begin() as conn:
                 conn.execute(insert(webhook_inbox).values(
