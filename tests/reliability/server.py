@@ -39,7 +39,7 @@ def serving(url: str, config: Path, as_of: str, folder: Path, *, count: int = 1,
                     [*dynbooks(), "serve", "--port", str(port), "--no-schedule", "--db", url, "--config", str(config),
                      "--as-of", as_of, "--wait", str(wait)], stdout=out, stderr=subprocess.STDOUT, env=env), log))
             bases.append(f"http://127.0.0.1:{port}")
-        deadline = time.monotonic() + 120  # a loaded machine starts Python slowly
+        deadline = time.monotonic() + 300  # a loaded machine starts Python slowly
         for (proc, log), base in zip(procs, bases, strict=True):
             while True:
                 assert proc.poll() is None, f"dynbooks serve exited: {log.read_text(errors='replace')[-2000:]}"
