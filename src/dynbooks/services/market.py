@@ -169,18 +169,18 @@ def _priority(
     )
 
 
-def _pool_query(config: Config, fields: tuple[str, ...]) -> Any:
+def _pool_query(config: Config, fields: tuple[str, ...], dialect: str) -> Any:
     """The accounts a distribution may deal, narrowed in SQL: active, not a likely duplicate, free in at
     least one role, and (as far as SQL can tell: :func:`dynbooks.store.queries.prefilter`) enrolled and in
     some book rule. Each role's "has a row" flag comes with the row."""
     ar = account_roles.c
     taken = [exists().where(ar.account_id == accounts.c.account_id, ar.role == role) for role in config.roles]
-    in_rule = or_(*[prefilter(r.filter) for r in config.book_rule]) if config.book_rule else false()
+    in_rule = or_(*[prefilter(r.filter, dialect) for r in config.book_rule]) if config.book_rule else false()
     return select(*(accounts.c[f] for f in fields), *(t.label(f"taken_{i}") for i, t in enumerate(taken))).where(
         and_(
             accounts.c.status == "active",
             accounts.c.duplicate_of.is_(None),
-            prefilter(config.enrollment.filter),
+            prefilter(config.enrollment.filter, dialect),
             in_rule,
             or_(*[~t for t in taken]) if taken else false(),
         )
@@ -202,7 +202,7 @@ def load_pool(conn: Connection, config: Config, now: Now) -> Market:
     custom = sorted(wanted - set(STANDARD_TEXT) - set(STANDARD_NUMBER) - {"is_customer", "account_id"})
     fields = ("account_id", "is_customer", *text, *number, *(("custom",) if custom_needed else ()))
     roles = config.roles
-    result = conn.execute(_pool_query(config, fields))
+    result = conn.execute(_pool_query(config, fields, conn.dialect.name))
     # JSON needs SQLAlchemy's conversion; everything else comes as plain DB-API tuples.
     fetch = result.fetchmany if custom_needed or result.cursor is None else result.cursor.fetchmany
     parts: list[list[np.ndarray]] = []

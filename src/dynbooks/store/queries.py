@@ -7,25 +7,20 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import (
-    Boolean,
     ColumnElement,
     Date,
-    Float,
     Integer,
-    Numeric,
-    String,
     and_,
     cast,
-    false,
     func,
     literal,
     or_,
-    true,
     type_coerce,
 )
 
 from dynbooks.domain.clock import Now
-from dynbooks.store.schema import accounts, signals
+from dynbooks.store.filters_sql import compile_filter
+from dynbooks.store.schema import signals
 
 __all__ = ["days_since", "live_signals", "prefilter"]
 
@@ -50,55 +45,20 @@ def days_since(dialect: str, day: date, column: ColumnElement[Any]) -> ColumnEle
     return type_coerce(literal(day, Date) - cast(column, Date), Integer)  # date - date is an integer
 
 
-def prefilter(spec: Mapping[str, Any]) -> ColumnElement[bool]:
+def prefilter(spec: Mapping[str, Any], dialect: str) -> ColumnElement[bool]:
     """A SQL predicate on ``accounts`` that every account matching the filter ``spec`` satisfies.
 
     It only narrows what is read: :func:`dynbooks.domain.filters.evaluate` still decides, on the columns,
-    exactly as for any other account. Conditions whose SQL meaning is the same as the domain's (equality,
-    lists and number comparisons on plain columns, where a missing value matches nothing) are compiled;
-    anything else (custom fields, negations, ``contains``, text comparisons) is left out, which only reads more.
+    exactly as for any other account. The conditions are compiled by :mod:`dynbooks.store.filters_sql`
+    (the one SQL reading of a filter), except ``contains``: SQLite's ``lower()`` folds ASCII letters only,
+    so a compiled ``contains`` could leave out an account the domain would take; left out, it only reads more.
     """
-    parts: list[ColumnElement[bool]] = []
+    exact: dict[str, Any] = {}
     for field, cond in spec.items():
-        column = accounts.c.get(field)
-        if column is None or field in ("custom", "account_id"):
-            continue
-        ops = cond if isinstance(cond, dict) else {("in" if isinstance(cond, list) else "eq"): cond}
-        for op, arg in ops.items():
-            part = _condition(column, op, arg)
-            if part is not None:
-                parts.append(part)
-    return and_(true(), *parts)
-
-
-def _kind(column: Any) -> str:
-    if isinstance(column.type, Boolean):
-        return "bool"
-    if isinstance(column.type, Integer | Float | Numeric):
-        return "number"
-    if isinstance(column.type, String):
-        return "text"
-    return "other"
-
-
-def _is_number(arg: Any) -> bool:
-    return isinstance(arg, int | float) and not isinstance(arg, bool)
-
-
-def _condition(column: Any, op: str, arg: Any) -> ColumnElement[bool] | None:
-    kind = _kind(column)
-    if op == "eq":
-        if kind == "bool" and isinstance(arg, bool):
-            found: ColumnElement[bool] = column.is_(true()) if arg else column.is_(false())
-            return found
-        if (kind == "number" and _is_number(arg)) or (kind == "text" and isinstance(arg, str)):
-            return column == arg  # type: ignore[no-any-return]
-        return None
-    if op == "in" and isinstance(arg, list | tuple):
-        parts = [_condition(column, "eq", a) for a in arg]
-        if not parts or any(p is None for p in parts):
-            return None  # an element we cannot compile might match: read everything
-        return or_(*[p for p in parts if p is not None])
-    if op in ("lt", "lte", "gt", "gte") and kind == "number" and _is_number(arg):
-        return {"lt": column < arg, "lte": column <= arg, "gt": column > arg, "gte": column >= arg}[op]  # type: ignore[no-any-return]
-    return None
+        if isinstance(cond, dict):
+            kept = {op: arg for op, arg in cond.items() if op != "contains"}
+            if kept:
+                exact[field] = kept
+        else:
+            exact[field] = cond
+    return compile_filter(exact, dialect)
