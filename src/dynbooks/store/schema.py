@@ -259,6 +259,8 @@ users = Table(
     Column("team", Text),
     Column("active", Boolean, nullable=False, server_default=text("true")),
     Column("created_at", DateTime, nullable=False),
+    # Web sessions signed in before this instant are over (logout ends them all; see web/session.py).
+    Column("sessions_valid_after", DateTime),
 )
 
 # API tokens: only a hash of the secret is stored; ``token_id`` is the public part that finds the row.
