@@ -33,7 +33,8 @@ class Settings:
     webhook_window: int = 300
     environment: Literal["development", "production"] = "development"
     wait: float = 30.0
-    session_hours: int = 12
+    session_hours: int = 12  # a session's absolute lifetime from sign-in
+    session_idle_minutes: int = 60  # a session unused this long is over (ASVS 7.3.1)
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:

@@ -5,6 +5,10 @@ Passwords are stored as Argon2id hashes (argon2-cffi's defaults). An API token r
 stored (a token has 256 bits of entropy, so a fast hash is enough), compared in constant time. A token
 carries scopes: ``read`` (GET), ``write`` (returns, cycles) and ``webhooks``; its user's role still
 decides what it may see.
+
+Web sessions end for good with :func:`end_sessions`: it stamps the user's ``sessions_valid_after``, and a
+session signed in before that stamp is no session (web/session.py reads the stamp with the user, so a page
+view never writes). API tokens are not sessions: they are revoked one by one.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import hmac
 import re
 import secrets
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -33,6 +38,7 @@ __all__ = [
     "add_user",
     "authenticate",
     "create_token",
+    "end_sessions",
     "get_user",
     "hash_password",
     "list_users",
@@ -59,6 +65,7 @@ class User:
     rep_id: str | None = None
     team: str | None = None
     scopes: frozenset[str] = frozenset(SCOPES)
+    sessions_valid_after: datetime | None = None  # aware UTC; web sessions signed in before it are over
 
     @property
     def is_admin(self) -> bool:
@@ -70,8 +77,9 @@ def hash_password(password: str) -> str:
 
 
 def _user(row: Any, scopes: frozenset[str] = frozenset(SCOPES)) -> User:
+    stamp = row.sessions_valid_after
     return User(user_id=int(row.user_id), email=row.email, role=row.role, rep_id=row.rep_id, team=row.team,
-                scopes=scopes)
+                scopes=scopes, sessions_valid_after=None if stamp is None else stamp.replace(tzinfo=UTC))
 
 
 def add_user(ctx: Context, email: str, password: str, role: str, *, rep_id: str | None = None,
@@ -123,6 +131,22 @@ def list_users(ctx: Context) -> list[dict[str, Any]]:
 def get_user(conn: Connection, user_id: int) -> User | None:
     row = conn.execute(select(users).where(users.c.user_id == user_id, users.c.active.is_(True))).first()
     return None if row is None else _user(row)
+
+
+def end_sessions(ctx: Context, email: str, *, at: datetime | None = None) -> dict[str, Any]:
+    """End every web session of ``email`` signed in before ``at`` (default: the wall clock, now).
+
+    The wall clock, not ``ctx.now``: sessions are signed in on the wall clock, while ``ctx.now`` may be a
+    fixed business date (``--as-of``). API tokens are left alone.
+    """
+    email = email.strip().lower()
+    when = (at or datetime.now(UTC)).astimezone(UTC)
+    with ctx.writing() as conn:
+        done = conn.execute(update(users).where(users.c.email == email)
+                            .values(sessions_valid_after=naive(when))).rowcount
+    if not done:
+        raise NotFound(f"user {email!r} does not exist")
+    return {"email": email, "sessions_valid_after": when.isoformat()}
 
 
 def authenticate(ctx: Context, email: str, password: str) -> User | None:

@@ -33,7 +33,7 @@ from dynbooks.reports import ReportFilters
 from dynbooks.services import admin
 from dynbooks.services.access import check_account, check_rep
 from dynbooks.services.accounts import account_detail
-from dynbooks.services.auth import User, authenticate
+from dynbooks.services.auth import User, authenticate, end_sessions
 from dynbooks.services.context import Context
 from dynbooks.services.cycle import run_cycle
 from dynbooks.services.reads import book
@@ -119,9 +119,11 @@ async def login(request: Request, state: State) -> Response:
 
 
 @router.post("/logout")
-def logout(form: CsrfForm) -> Response:
+def logout(request: Request, state: State, user: WebUser, form: CsrfForm) -> Response:
+    # Sign out everywhere: every session of this user ends, copies of this cookie and other browsers too.
+    end_sessions(state.context(f"web:{user.email}"), user.email, at=state.clock())
     response = RedirectResponse("/login", status_code=303)
-    end_session(response)
+    end_session(request, response)
     return response
 
 

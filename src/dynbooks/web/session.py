@@ -1,28 +1,40 @@
 """Sign-in for the web app: a signed session cookie and CSRF tokens.
 
-The cookie holds ``{"uid", "csrf"}`` signed with the app's secret key (itsdangerous), expires after
-``session_hours``, and is HttpOnly, SameSite=Lax, and Secure unless the app is reached on a loopback
-host. Every form carries ``csrf_token``, which must equal the session's (the login form's is checked
-against a short-lived pre-login cookie, so that a login cannot be forged either). The user is read from
-the database on every request: a deactivated user is out at once.
+The cookie holds ``{"uid", "csrf", "iat"}`` signed with the app's secret key (itsdangerous) and is
+HttpOnly, SameSite=Lax, and Secure unless the app is reached on a loopback host. A session ends:
+
+- ``session_idle_minutes`` after its last authenticated answer: every such answer re-signs the cookie
+  (sliding), so the signature's age is the time without activity;
+- ``session_hours`` after sign-in (``iat``, the sign-in instant), however active;
+- when its user's ``sessions_valid_after`` passes its ``iat``: logout (and ``dynbooks user logout``) ends
+  every session of that user, copies of the cookie included ("sign out everywhere").
+
+None of this writes per request (a page view must never wait for a cycle's write lock on SQLite): the
+stamp is read with the user, in the one query that loads them. The user is read from the database on
+every request: a deactivated user is out at once.
+
+Every form carries ``csrf_token``, which must equal the session's (the login form's is checked against a
+short-lived pre-login cookie, so that a login cannot be forged either).
 """
 
 from __future__ import annotations
 
 import hmac
 import secrets
+from collections.abc import Callable
+from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import Depends, Request, Response
-from itsdangerous import BadSignature, URLSafeTimedSerializer
+from itsdangerous import BadSignature, TimestampSigner, URLSafeTimedSerializer
 
 from dynbooks.api.deps import AppState, State
 from dynbooks.services.auth import User, get_user
 from dynbooks.services.context import Context
 
 __all__ = ["COOKIE", "LOGIN_COOKIE", "CsrfForm", "LoginRequired", "LoginThrottle", "WebCtx", "WebUser", "csrf_matches",
-           "end_session", "start_session"]
+           "end_session", "refresh_session", "start_session"]
 
 COOKIE = "dynbooks_session"
 LOGIN_COOKIE = "dynbooks_login"
@@ -37,9 +49,31 @@ class LoginRequired(Exception):
         self.next_url = next_url
 
 
+class _ClockSigner(TimestampSigner):
+    """itsdangerous' timestamp signer on the app's clock (``AppState.clock``) instead of ``time.time()``:
+    the idle timeout and the absolute lifetime are then read on one clock, which tests can move."""
+
+    def __init__(self, *args: Any, clock: Callable[[], datetime], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.clock = clock
+
+    def get_timestamp(self) -> int:
+        return int(self.clock().timestamp())
+
+
 def _serializer(state: AppState) -> URLSafeTimedSerializer:
     assert state.settings.secret_key is not None
-    return URLSafeTimedSerializer(state.settings.secret_key, salt="dynbooks-session")
+    return URLSafeTimedSerializer(state.settings.secret_key, salt="dynbooks-session", signer=_ClockSigner,
+                                  signer_kwargs={"clock": state.clock})
+
+
+def _set_cookie(request: Request, response: Response, state: AppState, data: dict[str, Any]) -> None:
+    # The browser may forget the cookie when the server would refuse it anyway: at the idle timeout, or at
+    # the end of the absolute lifetime if that comes first.
+    left = float(data["iat"]) + state.settings.session_hours * 3600 - state.clock().timestamp()
+    max_age = max(0, min(state.settings.session_idle_minutes * 60, int(left)))
+    response.set_cookie(COOKIE, _serializer(state).dumps(data), max_age=max_age, httponly=True, samesite="lax",
+                        secure=secure(request), path="/")
 
 
 def secure(request: Request) -> bool:
@@ -47,25 +81,38 @@ def secure(request: Request) -> bool:
 
 
 def start_session(request: Request, response: Response, state: AppState, user: User) -> None:
-    value = _serializer(state).dumps({"uid": user.user_id, "csrf": secrets.token_urlsafe(24)})
-    response.set_cookie(COOKIE, value, max_age=state.settings.session_hours * 3600, httponly=True, samesite="lax",
-                        secure=secure(request), path="/")
+    data = {"uid": user.user_id, "csrf": secrets.token_urlsafe(24), "iat": state.clock().timestamp()}
+    _set_cookie(request, response, state, data)
     response.delete_cookie(LOGIN_COOKIE, path="/")
 
 
-def end_session(response: Response) -> None:
+def end_session(request: Request, response: Response) -> None:
+    """Forget the cookie in this browser (the caller ends the sessions themselves with ``end_sessions``)."""
+    request.state.session = None  # no re-signing of this answer
     response.delete_cookie(COOKIE, path="/")
 
 
+def refresh_session(request: Request, response: Response) -> None:
+    """Re-sign the session cookie of an authenticated answer: the idle timeout counts from now."""
+    data, state = getattr(request.state, "session", None), getattr(request.state, "app_state", None)
+    if data is not None and state is not None and COOKIE not in response.headers.get("set-cookie", ""):
+        _set_cookie(request, response, state, data)
+
+
 def session_of(request: Request, state: AppState) -> dict[str, Any] | None:
+    """The session payload if the cookie is validly signed, not idle too long and not too old, else None."""
     raw = request.cookies.get(COOKIE)
     if not raw:
         return None
     try:
-        data = _serializer(state).loads(raw, max_age=state.settings.session_hours * 3600)
-    except BadSignature:
+        data = _serializer(state).loads(raw, max_age=state.settings.session_idle_minutes * 60)
+    except BadSignature:  # SignatureExpired (idle too long) is one
         return None
-    return data if isinstance(data, dict) else None
+    if not isinstance(data, dict) or not isinstance(data.get("iat"), int | float):
+        return None  # a cookie from before sign-in instants were recorded: sign in again
+    if state.clock().timestamp() - data["iat"] > state.settings.session_hours * 3600:
+        return None
+    return data
 
 
 def _web_user(request: Request, state: State) -> User:
@@ -74,10 +121,14 @@ def _web_user(request: Request, state: State) -> User:
     if data is not None:
         with state.engine.connect() as conn:
             user = get_user(conn, int(data.get("uid", -1)))
-    if user is None:
+    if user is not None and data is not None and user.sessions_valid_after is not None \
+            and data["iat"] <= user.sessions_valid_after.timestamp():
+        user = None  # signed in before the user's sessions were ended (logout everywhere)
+    if user is None or data is None:
         raise LoginRequired(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
-    request.state.csrf = data["csrf"] if data else ""
+    request.state.csrf = data["csrf"]
     request.state.user = user
+    request.state.session, request.state.app_state = data, state
     return user
 
 
