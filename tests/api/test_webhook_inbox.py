@@ -53,10 +53,9 @@ def _holding_the_cycle_lock(org: Org) -> Any:
     return conn_cm
 
 
+@pytest.mark.backend("sqlite")  # the inbox is for SQLite's single write lock; PostgreSQL writes beside the cycle
 def test_an_activity_posted_while_a_cycle_holds_the_lock_is_queued_then_applied_exactly_once(
         client: TestClient, org: Org) -> None:
-    if org.world.engine.dialect.name != "sqlite":
-        pytest.skip("the inbox is for SQLite's single write lock; PostgreSQL writes beside the cycle")
     rows = _activity(org, "a-1")
     cycle = _holding_the_cycle_lock(org)
     try:
@@ -98,9 +97,8 @@ def _settled(inbox: Inbox) -> bool:
     return inbox.pending() == []
 
 
+@pytest.mark.backend("sqlite")
 def test_the_queue_is_applied_without_another_delivery_once_the_lock_is_free(client: TestClient, org: Org) -> None:
-    if org.world.engine.dialect.name != "sqlite":
-        pytest.skip("the inbox is for SQLite's single write lock")
     cycle = _holding_the_cycle_lock(org)
     try:
         answer = client.post("/api/webhooks/activities", json=_activity(org, "a-9"), headers=_admin(org))
@@ -110,9 +108,8 @@ def test_the_queue_is_applied_without_another_delivery_once_the_lock_is_free(cli
     assert _settled(inbox_of(org.world.ctx())) and _count(org, activities) == 1
 
 
+@pytest.mark.backend("postgres")  # SQLite has one write lock (see the inbox tests)
 def test_on_postgresql_an_activity_does_not_wait_for_the_cycle_lock(client: TestClient, org: Org) -> None:
-    if org.world.engine.dialect.name == "sqlite":
-        pytest.skip("PostgreSQL only: SQLite has one write lock (see the inbox tests)")
     cycle = _holding_the_cycle_lock(org)
     try:
         answer = client.post("/api/webhooks/activities", json=_activity(org, "a-5"), headers=_admin(org, "p-1"))

@@ -6,7 +6,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.reliability.support import BIG
+
 HERE = Path(__file__).parent
+
+# The load test is timed, so it runs in ``make reliability`` only; in ``make test`` it is not collected
+# (rather than counted as a skipped test).
+collect_ignore = [] if BIG else ["test_load.py"]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
