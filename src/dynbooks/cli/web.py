@@ -1,4 +1,5 @@
-"""The commands of the web app and the API: ``user add``, ``user list``, ``token create``, ``serve``."""
+"""The commands of the web app and the API: ``user add``, ``user list``, ``user logout``, ``token create``,
+``serve``."""
 
 from __future__ import annotations
 
@@ -55,6 +56,17 @@ def user_list(ctx: typer.Context) -> None:
         return
     table(f"users ({len(rows)})", ["email", "role", "rep", "team", "active"],
           [[r["email"], r["role"], r["rep_id"], r["team"], r["active"]] for r in rows])
+
+
+@user_app.command("logout")
+def user_logout(
+    ctx: typer.Context,
+    email: str = typer.Argument(..., help="The user whose web sessions end."),
+) -> None:
+    """End every web session of a user, in every browser (e.g. a lost laptop). API tokens stay: revoke them."""
+    g = globals_of(ctx)
+    result = auth.end_sessions(g.context(actor="cli"), email)
+    emit(result, g.json, f"ended every web session of {result['email']}")
 
 
 @token_app.command("create")
