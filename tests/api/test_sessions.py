@@ -142,10 +142,9 @@ def test_a_session_ends_session_hours_after_sign_in_however_active(app: TestClie
     assert not opens(app, cookie)
 
 
+@pytest.mark.backend("sqlite")  # the write lock of the whole database is SQLite's
 def test_a_page_view_writes_nothing_it_answers_while_the_sqlite_write_lock_is_held(app: TestClient, clock: Clock,
                                                                                    db_url: str) -> None:
-    if not db_url.startswith("sqlite"):
-        pytest.skip("the write lock of the whole database is SQLite's")
     cookie = signed_in(app, "rep")
     holder = sqlite3.connect(db_url.removeprefix("sqlite:///"), isolation_level=None)
     try:
