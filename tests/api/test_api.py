@@ -6,7 +6,6 @@ import hashlib
 import hmac
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,17 +15,6 @@ from sqlalchemy import func, select
 
 from dynbooks.store.schema import activities, idempotency
 from tests.api.world import Org, build_org
-
-
-@pytest.fixture
-def org(db_url: str, tmp_path: Path) -> Org:
-    return build_org(db_url, tmp_path)
-
-
-@pytest.fixture
-def client(org: Org) -> Iterator[TestClient]:
-    with TestClient(org.app()) as c:
-        yield c
 
 
 def auth(org: Org, who: str) -> dict[str, str]:

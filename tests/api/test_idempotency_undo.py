@@ -2,26 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from dynbooks.store.schema import cycles, events
-from tests.api.world import Org, build_org
-
-
-@pytest.fixture
-def org(db_url: str, tmp_path: Path) -> Org:
-    return build_org(db_url, tmp_path)
-
-
-@pytest.fixture
-def client(org: Org) -> Iterator[TestClient]:
-    with TestClient(org.app()) as c:
-        yield c
+from tests.api.world import Org
 
 
 def auth(org: Org, who: str, key: str | None = None) -> dict[str, str]:

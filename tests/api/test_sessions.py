@@ -23,7 +23,7 @@ from dynbooks.settings import Settings
 from dynbooks.web.session import COOKIE
 from tests.api.test_cli_users import TOML, run
 from tests.api.test_web import sign_in
-from tests.api.world import USERS, Org, build_org
+from tests.api.world import USERS, Org
 
 
 class Clock:
@@ -36,11 +36,6 @@ class Clock:
 
     def advance(self, **delta: float) -> None:
         self.at += timedelta(**delta)
-
-
-@pytest.fixture
-def org(db_url: str, tmp_path: Path) -> Org:
-    return build_org(db_url, tmp_path)
 
 
 @pytest.fixture

@@ -3,25 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import unquote
 
-import pytest
 from fastapi.testclient import TestClient
 
-from tests.api.world import PASSWORD, USERS, Org, build_org
-
-
-@pytest.fixture
-def org(db_url: str, tmp_path: Path) -> Org:
-    return build_org(db_url, tmp_path)
-
-
-@pytest.fixture
-def app(org: Org) -> Iterator[TestClient]:
-    with TestClient(org.app(), base_url="http://localhost", follow_redirects=False) as c:
-        yield c
+from tests.api.world import PASSWORD, USERS, Org
 
 
 def csrf_of(html: str) -> str:

@@ -2,25 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 from fastapi.testclient import TestClient
 
 from tests.api.test_web import csrf_of, sign_in
-from tests.api.world import Org, build_org
-
-
-@pytest.fixture
-def org(db_url: str, tmp_path: Path) -> Org:
-    return build_org(db_url, tmp_path)
-
-
-@pytest.fixture
-def app(org: Org) -> Iterator[TestClient]:
-    with TestClient(org.app(), base_url="http://localhost", follow_redirects=False) as c:
-        yield c
+from tests.api.world import Org
 
 
 def test_the_admin_undoes_the_last_cycle_from_the_history(app: TestClient, org: Org) -> None:

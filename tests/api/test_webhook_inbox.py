@@ -5,8 +5,6 @@ once when the lock is free; on PostgreSQL it is written at once beside the cycle
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,18 +14,7 @@ from sqlalchemy import func, insert, select
 from dynbooks.services.webhooks import Inbox, inbox_of
 from dynbooks.store.db import lock_cycle, write
 from dynbooks.store.schema import activities, idempotency, webhook_inbox
-from tests.api.world import Org, build_org
-
-
-@pytest.fixture
-def org(db_url: str, tmp_path: Path) -> Org:
-    return build_org(db_url, tmp_path)
-
-
-@pytest.fixture
-def client(org: Org) -> Iterator[TestClient]:
-    with TestClient(org.app()) as c:
-        yield c
+from tests.api.world import Org
 
 
 def _admin(org: Org, key: str | None = None) -> dict[str, str]:
