@@ -22,7 +22,7 @@ from dynbooks.services import admin
 from dynbooks.services.cycle import STEPS, CycleResult, run_cycle
 from dynbooks.services.imports import import_file
 from dynbooks.services.returns import return_account
-from dynbooks.services.undo import undo_cycle
+from dynbooks.services.undo import UndoResult, undo_cycle
 from dynbooks.store.db import connect
 from dynbooks.store.migrate import upgrade
 
@@ -70,18 +70,25 @@ def import_(
     emit(result, g.json, f"{kind}: {human}")
 
 
-def _print_cycle(g: Globals, result: CycleResult) -> None:
+def _print_moves(g: Globals, result: CycleResult | UndoResult, line: str, title: str,
+                 last: tuple[str, str]) -> None:
+    """A cycle's or an undo's answer: the summary (with every change under ``--json``), else a line and the
+    first 50 changes; ``last`` is the (header, field) of the table's last column."""
     summary = result.summary()
     if g.json:
         emit(summary | {"changes": result.changes()}, True)
         return
-    head = "DRY RUN — nothing was written. " if result.dry_run else ""
-    emit(summary, False, f"{head}cycle {result.cycle_id}: released {summary['released']}, "
-                         f"retrieved {summary['retrieved']}, distributed {summary['distributed']}")
+    emit(summary, False, ("DRY RUN — nothing was written. " if result.dry_run else "") + line)
     changes = result.changes()
     if changes:
-        table("changes" + (" (first 50)" if len(changes) > 50 else ""), ["step", "account", "role", "rep", "why"],
-              [[c["step"], c["account_id"], c["role"], c["rep_id"], c["reason"]] for c in changes[:50]])
+        table(title + (" (first 50)" if len(changes) > 50 else ""), ["step", "account", "role", "rep", last[0]],
+              [[c["step"], c["account_id"], c["role"], c["rep_id"], c[last[1]]] for c in changes[:50]])
+
+
+def _print_cycle(g: Globals, result: CycleResult) -> None:
+    s = result.summary()
+    _print_moves(g, result, f"cycle {result.cycle_id}: released {s['released']}, retrieved {s['retrieved']}, "
+                            f"distributed {s['distributed']}", "changes", ("why", "reason"))
 
 
 def _run(ctx: typer.Context, steps: tuple[str, ...], dry_run: bool) -> None:
@@ -110,18 +117,10 @@ def cycle_undo(
     """Undo the latest cycle, every move reversed by an event (exit 5 if its accounts changed since)."""
     g = globals_of(ctx)
     result = undo_cycle(g.context(), cycle_id, dry_run=dry_run)
-    summary = result.summary()
-    if g.json:
-        emit(summary | {"changes": result.changes()}, True)
-        return
-    head = "DRY RUN — nothing was written. " if result.dry_run else ""
-    emit(summary, False, f"{head}cycle {result.cycle_id} undone: {summary['distributed']} distributed back to the "
-                         f"pool, {summary['retrieved']} retrieved back to their owners, {summary['released']} "
-                         "released back to rest")
-    changes = result.changes()
-    if changes:
-        table("reversed" + (" (first 50)" if len(changes) > 50 else ""), ["step", "account", "role", "rep", "now"],
-              [[c["step"], c["account_id"], c["role"], c["rep_id"], c["state"]] for c in changes[:50]])
+    s = result.summary()
+    _print_moves(g, result, f"cycle {result.cycle_id} undone: {s['distributed']} distributed back to the pool, "
+                            f"{s['retrieved']} retrieved back to their owners, {s['released']} released back to rest",
+                 "reversed", ("now", "state"))
 
 
 @app.command()
