@@ -95,6 +95,21 @@ def deal(value: IntArray, capacity: IntArray, base_position: IntArray) -> tuple[
     return rep, t
 
 
+def _not_wef1(total: np.ndarray, best: np.ndarray, cap: np.ndarray, bucket: np.ndarray, nb: int) -> np.ndarray:
+    """The buckets whose deal is not weighted-EF1: some rep's own value per unit of capacity is below what
+    another rep of the bucket holds per unit of *its* capacity once its best account is taken away.
+
+    Per (rep, bucket) pair: ``total`` value held, ``best`` its best account, ``cap`` capacity. Comparing the
+    bucket's lowest own ratio with its highest envy ratio tests every pair of reps at once; the relative
+    slack of 1e-12 keeps float rounding of equal ratios from counting as envy.
+    """
+    low = np.full(nb, np.inf)
+    high = np.full(nb, -np.inf)
+    np.minimum.at(low, bucket, total / cap)
+    np.maximum.at(high, bucket, (total - best) / cap)
+    return np.flatnonzero(low < high * (1 - 1e-12) - 1e-9)
+
+
 def _weighted_ef1(value: IntArray, rep: IntArray, capacity: IntArray) -> bool:
     """Whether no rep weighted-envies another after dropping that other's best (first) item."""
     reps = np.flatnonzero(capacity > 0)
@@ -105,9 +120,7 @@ def _weighted_ef1(value: IntArray, rep: IntArray, capacity: IntArray) -> bool:
     first = np.full(m, -1, dtype=np.int64)
     first[rep[::-1]] = np.arange(rep.size - 1, -1, -1)  # first slot of each rep: its best item
     best = np.where(first[reps] >= 0, value[np.maximum(first[reps], 0)], 0).astype(np.float64)
-    c = capacity[reps].astype(np.float64)
-    # Relative slack of 1e-12 so that float rounding of equal ratios does not count as envy.
-    return bool(np.min(total / c) >= np.max((total - best) / c) * (1 - 1e-12) - 1e-9)
+    return _not_wef1(total, best, capacity[reps].astype(np.float64), np.zeros(reps.size, dtype=np.int64), 1).size == 0
 
 
 def deal_buckets(
@@ -159,14 +172,8 @@ def _deal_buckets(
     was_dealt = into_bucket < take[pair_bucket]
     at = into_bucket + (np.cumsum(take) - take)[pair_bucket]
     best = np.where(was_dealt, value[np.where(was_dealt, at, 0)], 0) if value.size else np.zeros_like(pair_cap)
-    own = total / pair_cap
-    envy = (total - best) / pair_cap
-    low_own = np.full(nb, np.inf)
-    high_envy = np.full(nb, -np.inf)
-    np.minimum.at(low_own, pair_bucket, own)
-    np.maximum.at(high_envy, pair_bucket, envy)
     starts_b = np.cumsum(counts) - counts
-    redealt = np.flatnonzero(low_own < high_envy * (1 - 1e-12) - 1e-9)
+    redealt = _not_wef1(total, best, pair_cap, pair_bucket, nb)
     for b in redealt:
         lo, hi = int(starts_b[b]), int(starts_b[b] + counts[b])
         rep[lo:hi], tt[lo:hi] = deal(value[lo:hi], capacity[:, b], base_position)
@@ -307,13 +314,9 @@ def _wef1_buckets(bucket: IntArray, value: IntArray, rep: IntArray, capacity: In
     cap = capacity.T.reshape(-1).astype(np.float64)
     has = cap > 0
     pair_bucket = np.repeat(np.arange(nb), m)[has]
-    own = total[has] / cap[has]
-    envy = (total[has] - best[has]) / cap[has]
-    low = np.full(nb, np.inf)
-    high = np.full(nb, -np.inf)
-    np.minimum.at(low, pair_bucket, own)
-    np.maximum.at(high, pair_bucket, envy)
-    return np.asarray(low >= high * (1 - 1e-12) - 1e-9)
+    ok = np.ones(nb, dtype=bool)
+    ok[_not_wef1(total[has], best[has], cap[has], pair_bucket, nb)] = False
+    return ok
 
 
 def balance(
@@ -468,14 +471,7 @@ def balance(
     length = n_all[live[redo]]
     offsets = np.repeat(first[redo] - (np.cumsum(length) - length), length) + np.arange(length.sum())
     best[redo] = np.maximum.reduceat(value[members[offsets]], np.cumsum(length) - length)
-    cap = capacity[pr, pb].astype(np.float64)
-    own = s_p / cap
-    envy = (s_p - best) / cap
-    low = np.full(nb, np.inf)
-    high = np.full(nb, -np.inf)
-    np.minimum.at(low, pb, own)
-    np.maximum.at(high, pb, envy)
-    bad = np.flatnonzero(low < high * (1 - 1e-12) - 1e-9)
+    bad = _not_wef1(s_p, best, capacity[pr, pb].astype(np.float64), pb, nb)
     new_t = t.copy()
     # Reps whose list changed: t is the place of each row in the (re-sorted) list.
     redo = np.flatnonzero(touched & ~np.isin(pb, bad))
