@@ -24,6 +24,7 @@ from dynbooks.config import find_config, load_config
 from dynbooks.domain.errors import DynbooksError
 from dynbooks.settings import Settings
 from dynbooks.store.db import connect
+from dynbooks.web.middleware import SecurityHeaders
 from dynbooks.web.session import LOOPBACK
 
 __all__ = ["create_app"]
@@ -127,13 +128,6 @@ def create_app(settings: Settings | None = None, *, schedule: bool = False) -> F
 
         return error_page(request, exc.status_code, str(exc.detail), [], headers=exc.headers)
 
-    @app.middleware("http")
-    async def _headers(request: Request, call_next: Any) -> Response:
-        response: Response = await call_next(request)
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        if (request.url.hostname or "") not in LOOPBACK:
-            response.headers.setdefault("Strict-Transport-Security", HSTS)
-        return response
+    app.add_middleware(SecurityHeaders, headers=SECURITY_HEADERS, hsts=HSTS, loopback=LOOPBACK)
 
     return app

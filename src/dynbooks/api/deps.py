@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -19,8 +19,10 @@ from sqlalchemy import Engine
 from dynbooks.domain.clock import Now
 from dynbooks.domain.rules import Config
 from dynbooks.services.auth import User, user_for_token
+from dynbooks.services.cache import VersionedCache
 from dynbooks.services.context import Context
 from dynbooks.settings import Settings
+from dynbooks.store.data_version import DataVersion
 
 __all__ = ["ApiUser", "AppState", "Ctx", "State", "bearer", "require_scope", "state_of"]
 
@@ -33,6 +35,11 @@ class AppState:
     engine: Engine
     config: Config
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    pages: VersionedCache[Any] = field(init=False)
+    """Rendered parts of read pages, valid per data version and clock interval (services/cache.py)."""
+
+    def __post_init__(self) -> None:
+        self.pages = VersionedCache(DataVersion(self.engine))
 
     def now(self) -> Now:
         if self.settings.as_of is not None:

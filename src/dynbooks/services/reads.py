@@ -3,33 +3,40 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import and_, select
+from sqlalchemy import and_, func, select
 
 from dynbooks.domain.clock import day_number
 from dynbooks.domain.errors import NotFound
 from dynbooks.domain.retrieval import idle_days, warn_due
 from dynbooks.domain.scoring import priorities
 from dynbooks.services.books import rules_of_role
+from dynbooks.services.cache import Timed
 from dynbooks.services.context import Context
 from dynbooks.services.distribute import eligibility, taken_mask
 from dynbooks.services.market import load_market
 from dynbooks.store.queries import live_signals
 from dynbooks.store.schema import account_roles, accounts, assignments, events, reps, signals
 
-__all__ = ["book", "explain", "export_owners", "export_state", "history", "pool"]
+__all__ = ["book", "book_timed", "explain", "export_owners", "export_state", "history", "pool"]
 
 NEW_DAYS = 7
 
 
 def book(ctx: Context, rep_id: str) -> dict[str, Any]:
-    """The rep's accounts, best first, with the new ones and the ones about to be retrieved marked.
+    """The rep's accounts, best first, with the new ones and the ones about to be retrieved marked."""
+    return book_timed(ctx, rep_id).value
 
-    Two indexed queries (the rep's owned rows with each account's name and fit score; the live signals of
-    those accounts), the priority by the one formula (:func:`dynbooks.domain.scoring.priorities`) and the
+
+def book_timed(ctx: Context, rep_id: str) -> Timed[dict[str, Any]]:
+    """:func:`book`, with the instant until which the clock alone leaves it unchanged (for the page cache):
+    the next midnight (day counts move) or the next start or expiry of a signal of the book's accounts.
+
+    Two indexed queries (the rep's owned rows with each account's name and fit score; the unexpired signals
+    of those accounts), the priority by the one formula (:func:`dynbooks.domain.scoring.priorities`) and the
     retrieval clock evaluated once per book rule, not per account.
     """
     ar = account_roles.c
@@ -48,6 +55,13 @@ def book(ctx: Context, rep_id: str) -> dict[str, Any]:
             select(signals.c.account_id, signals.c.strength, signals.c.occurred_at)
             .where(live_signals(ctx.now), signals.c.account_id.in_(select(ar.account_id).where(mine)))
         ).all()
+        # The next instant a signal of these accounts starts or expires: the clock alone changes the book then.
+        horizon = ctx.now.horizon.replace(tzinfo=None)
+        theirs = signals.c.account_id.in_(select(ar.account_id).where(mine))
+        changes = [conn.execute(select(func.min(column)).where(theirs, column > horizon)).scalar()
+                   for column in (signals.c.occurred_at, signals.c.expires_at)]
+    midnight = datetime.combine(ctx.now.day + timedelta(days=1), time(0))
+    valid_until = min([midnight, *(c for c in changes if c is not None)]).replace(tzinfo=UTC)
     n = len(rows)
     today = day_number(ctx.now.day)
     # Priority per account (an account the rep owns in two roles is listed twice, scored once).
@@ -92,8 +106,8 @@ def book(ctx: Context, rep_id: str) -> dict[str, Any]:
                                              idle.tolist(), left.tolist(), known.tolist(), warning.tolist(),
                                              strict=True)]
     out.sort(key=lambda d: (-d["priority"], d["account_id"]))
-    return {"rep_id": rep_id, "name": rep.name, "rule": rep.book_rule, "active": rep.active, "size": n,
-            "accounts": out}
+    return Timed({"rep_id": rep_id, "name": rep.name, "rule": rep.book_rule, "active": rep.active, "size": n,
+                  "accounts": out}, valid_until)
 
 
 def pool(ctx: Context, role: str | None = None, limit: int = 50) -> dict[str, Any]:

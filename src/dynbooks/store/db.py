@@ -39,14 +39,20 @@ def normalise_url(url: str) -> str:
 
 def connect(url: str, *, wait: float = 30.0, must_exist: bool = False, pooled: bool = False) -> Engine:
     """An engine for ``url``. ``wait`` is how long a writer queues for the lock before giving up.
-    ``pooled`` keeps PostgreSQL connections open between transactions (a long-running server wants it)."""
+    ``pooled`` keeps connections open between transactions (a long-running server wants it)."""
     url = normalise_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         path = parsed.database or ""
         if must_exist and path not in ("", ":memory:") and not os.path.exists(path):
             raise NotFound(f"database {path} does not exist; run `dynbooks init` first")
-        engine = create_engine(url, connect_args={"timeout": wait}, poolclass=NullPool)
+        if pooled:
+            # A server keeps a few connections open (each with its page cache warm) instead of opening one,
+            # with its PRAGMAs, per request; more are opened, and closed on return, when all are busy.
+            engine = create_engine(url, connect_args={"timeout": wait, "check_same_thread": False},
+                                   pool_size=8, max_overflow=-1)
+        else:
+            engine = create_engine(url, connect_args={"timeout": wait}, poolclass=NullPool)
         _sqlite_transactions(engine, wait)
     elif parsed.get_backend_name() == "postgresql":
         engine = (create_engine(url, pool_size=5, max_overflow=10, pool_pre_ping=True) if pooled

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
@@ -14,20 +13,16 @@ __all__ = ["mount"]
 
 def mount(app: FastAPI) -> None:
     """Add the pages, the static files and the redirect to the login page to ``app``."""
+    from dynbooks.web.middleware import SlidingSession
     from dynbooks.web.pages import router
-    from dynbooks.web.session import LoginRequired, LoginThrottle, login_url, refresh_session
+    from dynbooks.web.session import LoginRequired, LoginThrottle, login_url
 
     app.state.login_throttle = LoginThrottle()
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
     app.include_router(router)
 
-    @app.middleware("http")
-    async def _sliding_session(request: Request, call_next: Any) -> Response:
-        # Re-sign the session cookie of every authenticated answer: no write to the database, and the
-        # idle timeout then counts from the last answer (web/session.py).
-        response: Response = await call_next(request)
-        refresh_session(request, response)
-        return response
+    # Every authenticated answer re-signs the session cookie (sliding; no write to the database).
+    app.add_middleware(SlidingSession)
 
     @app.exception_handler(LoginRequired)
     async def _login(request: Request, exc: LoginRequired) -> Response:

@@ -24,9 +24,10 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 from sqlalchemy import select
 
-from dynbooks.api.deps import State
+from dynbooks.api.deps import State, state_of
 from dynbooks.domain.errors import InvalidInput, UsageError
 from dynbooks.domain.rules import Route
 from dynbooks.reports import ReportFilters
@@ -34,9 +35,10 @@ from dynbooks.services import admin
 from dynbooks.services.access import check_account, check_rep
 from dynbooks.services.accounts import account_detail
 from dynbooks.services.auth import User, authenticate, end_sessions
+from dynbooks.services.cache import Timed
 from dynbooks.services.context import Context
 from dynbooks.services.cycle import run_cycle
-from dynbooks.services.reads import book
+from dynbooks.services.reads import book_timed
 from dynbooks.services.reporting import run_report
 from dynbooks.services.returns import return_account
 from dynbooks.store.schema import reps
@@ -149,9 +151,19 @@ def rep_book(request: Request, rep_id: str, ctx: WebCtx, user: WebUser) -> Respo
 
 def _book_page(request: Request, ctx: Context, user: User, rep_id: str) -> Response:
     check_rep(ctx, user, rep_id)
-    data = book(ctx, rep_id)
-    return render(request, "book.html", book=data, own=user.rep_id == rep_id,
-                  new=sum(a["new"] for a in data["accounts"]), warned=sum(a["warning"] for a in data["accounts"]))
+    head, table = state_of(request).pages.get(("book", rep_id), ctx.now, lambda: _book_table(ctx, rep_id))
+    return render(request, "book.html", book=head, own=user.rep_id == rep_id, table=table)
+
+
+def _book_table(ctx: Context, rep_id: str) -> Timed[tuple[dict[str, Any], Markup]]:
+    """The book's heading data and its rendered table: the same for every reader of this rep's book, so
+    the page cache keeps it until the data or the clock changes it."""
+    timed = book_timed(ctx, rep_id)
+    data = timed.value
+    table = templates.env.get_template("_book_table.html").render(
+        book=data, new=sum(a["new"] for a in data["accounts"]), warned=sum(a["warning"] for a in data["accounts"]))
+    head = {k: v for k, v in data.items() if k != "accounts"}
+    return Timed((head, Markup(table)), timed.valid_until)
 
 
 @router.get("/accounts/{account_id}")

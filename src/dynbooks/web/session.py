@@ -34,7 +34,7 @@ from dynbooks.services.auth import User, get_user
 from dynbooks.services.context import Context
 
 __all__ = ["COOKIE", "LOGIN_COOKIE", "CsrfForm", "LoginRequired", "LoginThrottle", "WebCtx", "WebUser", "csrf_matches",
-           "end_session", "refresh_session", "start_session"]
+           "end_session", "refreshed_cookie", "start_session"]
 
 COOKIE = "dynbooks_session"
 LOGIN_COOKIE = "dynbooks_login"
@@ -92,11 +92,24 @@ def end_session(request: Request, response: Response) -> None:
     response.delete_cookie(COOKIE, path="/")
 
 
-def refresh_session(request: Request, response: Response) -> None:
-    """Re-sign the session cookie of an authenticated answer: the idle timeout counts from now."""
+REFRESH_AFTER = 60
+"""Seconds after which an answer re-signs the session cookie. Re-signing every answer cost more than a
+cached page; the idle timeout then counts from the last re-signing, at most this long before the last
+answer: a session can end up to a minute early, never late."""
+
+
+def refreshed_cookie(request: Request, set_cookies: list[str]) -> str | None:
+    """The ``Set-Cookie`` value that re-signs the session of an authenticated answer (the idle timeout then
+    counts from now), or ``None``: no session, one the answer sets or ends itself, or one signed less than
+    :data:`REFRESH_AFTER` seconds ago."""
     data, state = getattr(request.state, "session", None), getattr(request.state, "app_state", None)
-    if data is not None and state is not None and COOKIE not in response.headers.get("set-cookie", ""):
-        _set_cookie(request, response, state, data)
+    if data is None or state is None or any(c.startswith(f"{COOKIE}=") for c in set_cookies):
+        return None
+    if state.clock().timestamp() - getattr(request.state, "session_signed_at", 0) < REFRESH_AFTER:
+        return None
+    response = Response()
+    _set_cookie(request, response, state, data)
+    return response.headers["set-cookie"]
 
 
 def session_of(request: Request, state: AppState) -> dict[str, Any] | None:
@@ -105,9 +118,11 @@ def session_of(request: Request, state: AppState) -> dict[str, Any] | None:
     if not raw:
         return None
     try:
-        data = _serializer(state).loads(raw, max_age=state.settings.session_idle_minutes * 60)
+        data, signed_at = _serializer(state).loads(raw, max_age=state.settings.session_idle_minutes * 60,
+                                                   return_timestamp=True)
     except BadSignature:  # SignatureExpired (idle too long) is one
         return None
+    request.state.session_signed_at = signed_at.timestamp()
     if not isinstance(data, dict) or not isinstance(data.get("iat"), int | float):
         return None  # a cookie from before sign-in instants were recorded: sign in again
     if state.clock().timestamp() - data["iat"] > state.settings.session_hours * 3600:
