@@ -31,17 +31,20 @@ class RowError:
 class ParsedFile:
     """A CSV file read and checked row by row; nothing has touched a database yet.
 
-    ``rows`` holds the good rows, typed, in file order, with ``lines[i]`` the line of ``rows[i]``.
+    The good rows are held column by column: ``values[name][i]`` is the typed value of column ``name`` in
+    the ``i``-th good row, in file order, and ``lines[i]`` that row's line. Every good row has the same
+    columns (a column the file does not have is absent; an empty cell is ``None``). ``rows`` gives them as
+    one dict per row, for callers with a few rows; a million-row import never builds them.
     ``errors`` holds every problem, sorted by line; ``rejected`` the original cells of every bad row.
     A problem with the whole file (not UTF-8, a missing required column) is an error on line 1 (or on
-    the line where decoding failed) and leaves ``rows`` empty.
+    the line where decoding failed) and leaves no good row.
     """
 
     kind: str
     path: Path
     header: list[str]
     columns: list[str]
-    rows: list[dict[str, Any]]
+    values: dict[str, list[Any]]
     lines: list[int]
     errors: list[RowError]
     rejected: list[tuple[int, list[str]]]
@@ -52,6 +55,17 @@ class ParsedFile:
     def ok(self) -> bool:
         """True when the file has no problem at all."""
         return not self.errors
+
+    @property
+    def count(self) -> int:
+        """How many good rows."""
+        return len(self.lines)
+
+    @property
+    def rows(self) -> list[dict[str, Any]]:
+        """The good rows as one dict each (built on each call: for small files and tests)."""
+        names = list(self.values)
+        return [dict(zip(names, row, strict=True)) for row in zip(*self.values.values(), strict=True)]
 
 
 class IngestError(ValueError):

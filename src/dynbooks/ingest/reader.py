@@ -86,7 +86,7 @@ def read_csv(
         return _read(path, kind, mapping or {}, preset, progress)
     except UnicodeDecodeError:
         error = RowError(_undecodable_line(path), "", NOT_UTF8)
-        return ParsedFile(kind, path, [], [], [], [], [error], [])
+        return ParsedFile(kind, path, [], [], {}, [], [error], [])
 
 
 def derive_id(*parts: str) -> str:
@@ -105,14 +105,14 @@ def _read(
         first = f.readline()
         if not first.strip():
             error = RowError(1, "", "the first line must be the header row (the file is empty or starts blank)")
-            return ParsedFile(kind, path, [], [], [], [], [error], [])
+            return ParsedFile(kind, path, [], [], {}, [], [error], [])
         delimiter = sniff_delimiter(first)
         reader = csv.reader(itertools.chain([first], f), delimiter=delimiter)
         header = next(reader)
         preset_map = PRESETS[preset][kind] if preset else {}
         columns = resolve_columns([h.strip() for h in header], preset_map, mapping)
         header_errors = _check_header(kind, columns)
-        parsed = ParsedFile(kind, path, header, columns, [], [], header_errors, [], delimiter=delimiter)
+        parsed = ParsedFile(kind, path, header, columns, {}, [], header_errors, [], delimiter=delimiter)
         try:
             if header_errors:
                 # Every row is unusable; keep them all for the rejects file.
@@ -123,7 +123,7 @@ def _read(
             # The physical line where reading stopped; the record may have started earlier.
             line = max(reader.line_num, 2)
             parsed.errors.append(RowError(line, "", f"the file cannot be read from here on ({exc})"))
-            parsed.rows.clear()
+            parsed.values.clear()
             parsed.lines.clear()
     return parsed
 
@@ -330,20 +330,32 @@ class _Checker:
         self._extras(names, values, cols, row_lines, bad)
 
         good = [j for j in range(len(ok)) if ok[j] not in errs] if errs else None
-        tuples: Iterable[tuple[Any, ...]] = zip(*values, strict=True)
+        good_lines = row_lines
         if good is not None:
-            keep = set(good)
-            tuples = (t for j, t in enumerate(tuples) if j in keep)
-        rows = list(map(dict, map(zip, itertools.repeat(names), tuples)))
+            values = [list(map(column.__getitem__, good)) for column in values]
+            good_lines = list(map(row_lines.__getitem__, good))
         if parsed.kind in ("activities", "signals"):
-            for row in rows:
-                if row.get(self.id_column) is None:
-                    row[self.id_column] = _derived_id(parsed.kind, row)
-        parsed.rows.extend(rows)
-        parsed.lines.extend(row_lines if good is None else [row_lines[j] for j in good])
+            self._derive_ids(names, values)
+        for name, column in zip(names, values, strict=True):
+            parsed.values.setdefault(name, []).extend(column)
+        parsed.lines.extend(good_lines)
         for k in sorted(errs):
             parsed.errors.extend(errs[k])
             parsed.rejected.append((lines[k], chunk[k]))
+
+    def _derive_ids(self, names: list[str], values: list[list[Any]]) -> None:
+        """Rows without an id (or all rows, when the file has no id column) get one derived from their
+        content (see :func:`_derived_id`)."""
+        if self.id_column not in names:
+            names.append(self.id_column)
+            values.append([None] * (len(values[0]) if values else 0))
+        ids = values[names.index(self.id_column)]
+        if None not in ids:
+            return
+        at = {name: k for k, name in enumerate(names)}
+        for j, key in enumerate(ids):
+            if key is None:
+                ids[j] = _derived_id(self.parsed.kind, {name: values[k][j] for name, k in at.items()})
 
     def _transpose(self, chunk: list[list[str]], ok: list[int]) -> list[tuple[str, ...]]:
         if not ok:
@@ -411,10 +423,7 @@ class _Checker:
         if kind == "accounts":
             custom_names = [step.name for step in self.custom_plan]
             custom_values = [self._column(step, cols[step.index], bad) for step in self.custom_plan]
-            if len(custom_names) == 1:  # the common case, built twice as fast by a literal
-                customs_ = [{custom_names[0]: v} for v in custom_values[0]]
-            else:
-                customs_ = list(map(dict, map(zip, itertools.repeat(custom_names), zip(*custom_values, strict=True))))
+            customs_ = _custom_dicts(custom_names, custom_values)
             names += ["custom", "duplicate_key"]
             domain = values[names.index("domain")] if "domain" in names else [None] * n
             values += [customs_ if custom_values else [{} for _ in range(n)], domain]
@@ -449,6 +458,21 @@ def _shared(cells: list[Any]) -> list[Any]:
     seen: dict[Any, Any] = {}
     shared = list(map(seen.setdefault, cells, cells))  # the first object for each value, in C
     return shared if 2 * len(seen) <= len(cells) else cells
+
+
+def _custom_dicts(names: list[str], columns: list[list[Any]]) -> list[dict[str, Any]]:
+    """Each row's custom fields as a dict; rows with the same values share one dict (a million rows of a
+    yes/no column hold two dicts, not a million). The dicts are read-only by contract."""
+    if not columns:
+        return []
+    rows = list(zip(*columns, strict=True))
+    try:
+        distinct = {row: dict(zip(names, row, strict=True)) for row in set(rows)}
+    except TypeError:  # an unhashable value: cannot happen with the converters of today, but stay safe
+        return [dict(zip(names, row, strict=True)) for row in rows]
+    if 2 * len(distinct) > len(rows):
+        return [dict(zip(names, row, strict=True)) for row in rows]
+    return list(map(distinct.__getitem__, rows))
 
 
 def _derived_id(kind: str, row: dict[str, Any]) -> str:

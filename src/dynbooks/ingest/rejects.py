@@ -20,13 +20,18 @@ def reject_rows(parsed: ParsedFile, errors: list[RowError]) -> ParsedFile:
     cells of the newly rejected rows are read again from ``parsed.path``.
     """
     bad_lines = {e.line for e in errors}
-    keep = [k for k, line in enumerate(parsed.lines) if line not in bad_lines]
-    moved = {line for line in parsed.lines if line in bad_lines}
+    moved = bad_lines.intersection(parsed.lines)
+    keep = [k for k, line in enumerate(parsed.lines) if line not in bad_lines] if moved else []
     cells = _cells_on(parsed, moved) if moved else {}
+    if not moved:  # nothing leaves the good rows: they are shared, not copied (neither copy is changed)
+        values, lines = parsed.values, parsed.lines
+    else:
+        values = {name: [column[k] for k in keep] for name, column in parsed.values.items()}
+        lines = [parsed.lines[k] for k in keep]
     return replace(
         parsed,
-        rows=[parsed.rows[k] for k in keep],
-        lines=[parsed.lines[k] for k in keep],
+        values=values,
+        lines=lines,
         errors=sorted([*parsed.errors, *errors], key=lambda e: e.line),
         rejected=sorted([*parsed.rejected, *((line, cells[line]) for line in sorted(moved))], key=lambda r: r[0]),
     )

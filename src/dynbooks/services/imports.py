@@ -17,7 +17,7 @@ import gc
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from operator import attrgetter, itemgetter
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ from sqlalchemy import Connection, DateTime, Table, bindparam, select, update
 from dynbooks.domain.errors import InvalidInput, NotFound
 from dynbooks.ingest import IngestError, ParsedFile, RowError, read_csv, read_mapping, reject_rows, write_rejects
 from dynbooks.services.context import Context
+from dynbooks.services.facts import refresh_activity_facts, refresh_opportunity_facts
 from dynbooks.services.history import naive
 from dynbooks.services.imports_effects import (
     by_ids,
@@ -35,7 +36,7 @@ from dynbooks.services.imports_effects import (
     route_hand_raises,
     touch_worked,
 )
-from dynbooks.store.bulk import insert_rows
+from dynbooks.store.bulk import insert_columns, insert_rows
 from dynbooks.store.schema import accounts, activities, opportunities, reps, signals
 
 __all__ = ["import_file"]
@@ -106,9 +107,9 @@ def _import(
                 "(fix them, or use --skip-invalid --rejects FILE)",
                 [str(e) for e in parsed.errors],
             )
-        columns, rows = _records(kind, parsed.rows, ctx)
-        counts, changed = _upsert_rows(conn, table, key, columns, rows, changes=kind in ("signals", "reps"))
-        del rows
+        columns, values = _records(kind, parsed.values, parsed.count, ctx)
+        counts, changed = _upsert_columns(conn, table, key, columns, values, changes=kind in ("signals", "reps"))
+        del values
         result: dict[str, Any] = {**counts, "rejected": len({line for line, _ in parsed.rejected})}
         result |= _effects(conn, ctx, kind, parsed, changed)
     if skip_invalid and parsed.rejected:
@@ -120,37 +121,36 @@ def _import(
 
 def _to_record(kind: str, row: dict[str, Any], ctx: Context) -> dict[str, Any]:
     """One row as the store keeps it (the per-row form of :func:`_records`, for the webhooks)."""
-    columns, values = _records(kind, [row], ctx)
-    return dict(zip(columns, values[0], strict=True))
+    columns, values = _records(kind, {name: [v] for name, v in row.items()}, 1, ctx)
+    return {name: column[0] for name, column in zip(columns, values, strict=True)}
 
 
-def _records(kind: str, rows: list[dict[str, Any]], ctx: Context) -> tuple[list[str], list[tuple[Any, ...]]]:
-    """Rows of one file (they share their keys, as :func:`read_csv` makes them) as the store keeps them:
-    the columns, and one tuple per row. Built column by column: a million rows cost no dict each."""
-    if not rows:
+def _records(kind: str, parsed: dict[str, list[Any]], n: int, ctx: Context) -> tuple[list[str], list[list[Any]]]:
+    """The ``n`` good rows of one file (columns as :func:`read_csv` gives them) as the store keeps them:
+    the table's columns and one list of values per column. No dict and no tuple per row is built."""
+    if not n:
         return [], []
     table, _ = TABLES[kind]
-    first = rows[0]
-    names = [c for c in first if c in table.c and c not in ("custom", "updated_at")]
-    values: list[list[Any]] = [list(map(itemgetter(c), rows)) for c in names]
+    names = [c for c in parsed if c in table.c and c not in ("custom", "updated_at")]
+    values: list[list[Any]] = [parsed[c] for c in names]
     for k, column in enumerate(names):
         if isinstance(table.c[column].type, DateTime):
             values[k] = [naive(v.astimezone(UTC)) if isinstance(v, datetime) and v.tzinfo is not None else v
                          for v in values[k]]
-    if kind == "accounts" and first.get("custom"):
+    if kind == "accounts" and parsed.get("custom") and any(parsed["custom"]):
         names.append("custom")
-        values.append(list(map(itemgetter("custom"), rows)))
+        values.append(parsed["custom"])
     if kind == "reps":
         role_of = {name: rule.role for name, rule in ctx.config.rules.items()}
         names.append("role")
-        values.append([role_of[r] for r in map(itemgetter("book_rule"), rows)])
+        values.append([role_of[r] for r in parsed["book_rule"]])
         if "active" not in names:
             names.append("active")
-            values.append([True] * len(rows))
+            values.append([True] * n)
     if kind in ("accounts", "reps"):
         names.append("updated_at")
-        values.append([naive(ctx.now.stamp)] * len(rows))
-    return names, list(zip(*values, strict=True))
+        values.append([naive(ctx.now.stamp)] * n)
+    return names, values
 
 
 Changed = dict[str, tuple[dict[str, Any] | None, dict[str, Any]]]
@@ -166,25 +166,34 @@ def _upsert(conn: Connection, table: Table, key: str, rows: list[dict[str, Any]]
     counts = {"inserted": 0, "updated": 0, "unchanged": 0}
     changed: Changed = {}
     for shape, group in by_shape.items():
-        part, more = _upsert_rows(conn, table, key, list(shape), group, changes=True)
+        part, more = _upsert_columns(conn, table, key, list(shape), list(map(list, zip(*group, strict=True))),
+                                     changes=True)
         counts = {k: counts[k] + part[k] for k in counts}
         changed |= more
     return counts, changed
 
 
-def _upsert_rows(
-    conn: Connection, table: Table, key: str, columns: list[str], rows: list[tuple[Any, ...]], *, changes: bool,
+def _upsert_columns(
+    conn: Connection, table: Table, key: str, columns: list[str], values: list[list[Any]], *, changes: bool,
 ) -> tuple[dict[str, int], Changed]:
     """Insert new ids, update changed ones, count equal ones; with ``changes``, also say what changed.
 
-    Only the stored rows with the file's ids are read (a join against the staged ids when there are many,
-    nothing at all when the table is empty); new rows go in by COPY / ``executemany`` of tuples.
+    ``values`` holds one list per column. Only the stored rows with the file's ids are read (a join against
+    the staged ids when there are many, nothing at all when the table is empty). When nothing is stored and
+    no id repeats (a first import), the columns go to the store as they are, a slice at a time; otherwise
+    rows are compared one by one.
     """
-    if not rows:
+    if not values or not values[0]:
         return {"inserted": 0, "updated": 0, "unchanged": 0}, {}
     k = columns.index(key)
+    ids = values[k]
     existing = {found[key]: dict(found) for found in map(attrgetter("_mapping"), by_ids(
-        conn, select(table), table.c[key], [r[k] for r in rows]))}
+        conn, select(table), table.c[key], ids))}
+    if not existing and not changes and len(set(ids)) == len(ids):
+        for start in range(0, len(ids), INSERT_SLICE):
+            insert_columns(conn, table, columns, [column[start:start + INSERT_SLICE] for column in values])
+        return {"inserted": len(ids), "updated": 0, "unchanged": 0}, {}
+    rows: list[tuple[Any, ...]] = list(zip(*values, strict=True))
     compared = [(j, c) for j, c in enumerate(columns) if c != "updated_at"]
     new: list[tuple[Any, ...]] = []
     changed_rows: list[tuple[Any, ...]] = []
@@ -215,9 +224,9 @@ def _upsert_rows(
     for start in range(0, len(new), INSERT_SLICE):
         insert_rows(conn, table, columns, new[start:start + INSERT_SLICE])
     if changed_rows:
-        values: dict[str, Any] = {c: bindparam(f"v_{c}") for c in columns if c != key}
+        sets: dict[str, Any] = {c: bindparam(f"v_{c}") for c in columns if c != key}
         conn.execute(
-            update(table).where(table.c[key] == bindparam("k")).values(**values),
+            update(table).where(table.c[key] == bindparam("k")).values(**sets),
             [{"k": r[k], **{f"v_{c}": r[j] for j, c in enumerate(columns) if c != key}} for r in changed_rows],
         )
     return {"inserted": len(new), "updated": len(changed_rows), "unchanged": unchanged}, changed
@@ -226,20 +235,20 @@ def _upsert_rows(
 def _reference_errors(conn: Connection, ctx: Context, parsed: ParsedFile) -> list[RowError]:
     """Rows that name an unknown account, rep, book rule or role are bad rows (SPEC §10 Imports)."""
     errors: list[RowError] = []
-    rows, lines = parsed.rows, parsed.lines
+    values, lines = parsed.values, parsed.lines
     if parsed.kind == "reps":
-        for row, line in zip(rows, lines, strict=True):
-            if row["book_rule"] not in ctx.config.rules:
-                errors.append(RowError(line, "book_rule", f"no book rule named {row['book_rule']!r} in the config"))
+        for rule, line in zip(values.get("book_rule", []), lines, strict=True):
+            if rule not in ctx.config.rules:
+                errors.append(RowError(line, "book_rule", f"no book rule named {rule!r} in the config"))
         return errors
     if parsed.kind == "accounts":
         owner_cols = [c for c in parsed.columns if c.startswith("owner_")]
-        if not owner_cols or not rows:
+        if not owner_cols or not lines:
             return errors
         rep_roles = dict(conn.execute(select(reps.c.rep_id, reps.c.role)).all())
         for col in owner_cols:
             role = col.removeprefix("owner_")
-            named = list(map(itemgetter(col), rows))
+            named = values[col]
             fine = set() if role not in ctx.config.roles else {r for r, of in rep_roles.items() if of == role}
             if set(named) <= fine | {None, ""}:
                 continue  # the common case: one set difference, no loop over the rows
@@ -254,13 +263,17 @@ def _reference_errors(conn: Connection, ctx: Context, parsed: ParsedFile) -> lis
                     errors.append(RowError(line, col, f"rep {rep_id!r} has role {rep_roles[rep_id]!r}, not {role!r}"))
         # Errors by line, each line's in column order (the sort is stable).
         return sorted(errors, key=attrgetter("line"))
-    known_accounts = _known(conn, accounts, "account_id", {r["account_id"] for r in rows})
-    known_reps = _known(conn, reps, "rep_id", {r["rep_id"] for r in rows if r.get("rep_id")})
-    for row, line in zip(rows, lines, strict=True):
-        if row["account_id"] not in known_accounts:
-            errors.append(RowError(line, "account_id", f"unknown account {row['account_id']!r}"))
-        if row.get("rep_id") and row["rep_id"] not in known_reps:
-            errors.append(RowError(line, "rep_id", f"unknown rep {row['rep_id']!r}"))
+    if not lines:
+        return errors
+    account_ids = values["account_id"]
+    rep_ids = values.get("rep_id", [None] * len(lines))
+    known_accounts = _known(conn, accounts, "account_id", set(account_ids))
+    known_reps = _known(conn, reps, "rep_id", set(filter(None, rep_ids)))
+    for account_id, rep_id, line in zip(account_ids, rep_ids, lines, strict=True):
+        if account_id not in known_accounts:
+            errors.append(RowError(line, "account_id", f"unknown account {account_id!r}"))
+        if rep_id and rep_id not in known_reps:
+            errors.append(RowError(line, "rep_id", f"unknown rep {rep_id!r}"))
     return errors
 
 
@@ -275,7 +288,11 @@ def _effects(
         owners = record_owners(conn, ctx, parsed)
         return {"owners_recorded": owners, "flagged_duplicates": flag_duplicates(conn, ctx)}
     if kind == "activities":
-        touch_worked(conn, ctx, {r["account_id"] for r in parsed.rows})
+        touch_worked(conn, ctx, set(parsed.values.get("account_id", [])))
+        refresh_activity_facts(conn, ctx, set(parsed.values.get("account_id", [])))
+        return {}
+    if kind == "opportunities":
+        refresh_opportunity_facts(conn, ctx, set(parsed.values.get("account_id", [])))
         return {}
     if kind == "signals":
         raised = [after for _, after in changed.values() if after["type"] in ctx.config.routing.hand_raise_types]

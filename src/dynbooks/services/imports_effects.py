@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Iterator
-from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Column, Connection, Row, Select, bindparam, case, func, select, update
@@ -13,12 +12,12 @@ from dynbooks.ingest import ParsedFile
 from dynbooks.services.books import rules_of_role
 from dynbooks.services.context import Context
 from dynbooks.services.distribute import distribute
-from dynbooks.services.history import naive, record_rows
+from dynbooks.services.history import naive
 from dynbooks.services.market import load_market
 from dynbooks.services.ownership import Move, apply_moves
 from dynbooks.services.routing import route_now, segments_of
-from dynbooks.store.bulk import insert_dicts, stage_keys
-from dynbooks.store.schema import account_roles, accounts, activities, assignments, reps
+from dynbooks.store.bulk import insert_columns, stage_keys
+from dynbooks.store.schema import account_roles, accounts, activities, assignments, events, reps
 
 CHUNK = 5000
 STAGE_ABOVE = 10 * CHUNK
@@ -57,14 +56,16 @@ def by_ids(conn: Connection, query: Select[Any], column: Column[Any], ids: list[
 
 def record_owners(conn: Connection, ctx: Context, parsed: ParsedFile) -> int:
     """``owner_<role>`` columns: today's CRM ownership becomes a ``distributed`` event with reason
-    ``imported`` (no capacity check: it is what the CRM says, so the audit can show it)."""
-    rows = parsed.rows
-    owner_cols = [c for c in (rows[0] if rows else {}) if c.startswith(OWNER_PREFIX)]
+    ``imported`` (no capacity check: it is what the CRM says, so the audit can show it).
+
+    Worked column by column: the owner rows, their events and ledger rows go to the store as columns."""
+    values = parsed.values
+    owner_cols = [c for c in values if c.startswith(OWNER_PREFIX)] if parsed.count else []
     wanted: dict[tuple[str, str], str] = {}
-    ids = list(map(itemgetter("account_id"), rows)) if owner_cols else []
     for col in owner_cols:
-        role, named = col.removeprefix(OWNER_PREFIX), list(map(itemgetter(col), rows))
-        wanted.update(((a, role), rep_id) for a, rep_id in itertools.compress(zip(ids, named, strict=True), named))
+        role, named = col.removeprefix(OWNER_PREFIX), values[col]
+        wanted.update(((a, role), rep_id)
+                      for a, rep_id in itertools.compress(zip(values["account_id"], named, strict=True), named))
     if not wanted:
         return 0
     current: dict[tuple[str, str], Any] = {
@@ -81,24 +82,27 @@ def record_owners(conn: Connection, ctx: Context, parsed: ParsedFile) -> int:
         for (a, role) in sorted(todo) if (a, role) in current
     ])
     segment_of = _segments(conn, ctx, sorted({a for a, _ in todo}), {rule_of_rep[r] for r in todo.values()})
-    stamp = naive(ctx.now.stamp)
-    role_rows, event_rows, ledger = [], [], []
-    for (a, role), rep_id in sorted(todo.items()):
-        rule = rule_of_rep[rep_id]
-        segment = segment_of[rule][a]
-        role_rows.append({"account_id": a, "role": role, "state": "owned", "rep_id": rep_id, "rule": rule,
-                          "segment": segment, "since": stamp, "reason": "imported", "assigned_at": stamp,
-                          "worked_at": stamp, "over_capacity": False})
-        event_rows.append({"at": stamp, "type": "distributed", "account_id": a, "role": role, "rep_id": rep_id,
-                           "reason": "imported", "rule": rule, "before": "pool", "after": "owned",
-                           "actor": ctx.actor, "data": EXPLANATION})
-        ledger.append({"account_id": a, "role": role, "rep_id": rep_id, "rule": rule, "segment": segment,
-                       "assigned_at": stamp, "how": "imported"})
-    insert_dicts(conn, account_roles, role_rows)
-    record_rows(conn, event_rows)
-    insert_dicts(conn, assignments, ledger)
-    touch_worked(conn, ctx, {a for a, _ in todo})
-    return len(todo)
+    keys = sorted(todo)
+    n, stamp = len(keys), naive(ctx.now.stamp)
+    ids, roles = [a for a, _ in keys], [role for _, role in keys]
+    owners = list(map(todo.__getitem__, keys))
+    rules = list(map(rule_of_rep.__getitem__, owners))
+    segments = [segment_of[rule][a] for rule, a in zip(rules, ids, strict=True)]
+    at, imported = [stamp] * n, ["imported"] * n
+    insert_columns(conn, account_roles, [
+        "account_id", "role", "state", "rep_id", "rule", "segment", "since", "reason", "assigned_at", "worked_at",
+        "over_capacity",
+    ], [ids, roles, ["owned"] * n, owners, rules, segments, at, imported, at, at, [False] * n])
+    insert_columns(conn, events, [  # the rows record_rows would write, as columns
+        "at", "type", "account_id", "role", "rep_id", "reason", "rule", "before", "after", "actor", "data",
+    ], [at, ["distributed"] * n, ids, roles, owners, imported, rules, ["pool"] * n, ["owned"] * n, [ctx.actor] * n,
+        [EXPLANATION] * n])
+    insert_columns(conn, assignments, ["account_id", "role", "rep_id", "rule", "segment", "assigned_at", "how"],
+                   [ids, roles, owners, rules, segments, at, imported])
+    # The retrieval clock: with no activity stored at all, worked_at is the assignment, as written above.
+    if conn.execute(select(activities.c.activity_id).limit(1)).first() is not None:
+        touch_worked(conn, ctx, set(ids))
+    return n
 
 
 def _segments(conn: Connection, ctx: Context, account_ids: list[str], rules: set[str]) -> dict[str, dict[str, Any]]:

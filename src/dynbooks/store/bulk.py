@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import JSON, Column, Connection, MetaData, Table, Text
 
-__all__ = ["delete_rows", "insert_dicts", "insert_rows", "stage_keys", "update_rows"]
+__all__ = ["delete_rows", "insert_columns", "insert_dicts", "insert_rows", "stage_keys", "update_rows"]
 
 _STAGING = MetaData()
 STAGED_KEYS = Table("staged_keys", _STAGING, Column("k", Text, primary_key=True), prefixes=["TEMPORARY"])
@@ -26,44 +26,62 @@ def insert_rows(conn: Connection, table: Table, columns: Sequence[str], rows: Se
     """Insert ``rows`` (tuples in ``columns`` order) into ``table``; returns how many."""
     if not rows:
         return 0
+    return insert_columns(conn, table, columns, list(map(list, zip(*rows, strict=True))))
+
+
+def insert_columns(conn: Connection, table: Table, columns: Sequence[str], values: Sequence[Sequence[Any]]) -> int:
+    """Insert the rows given column by column (``values[k]`` holds column ``columns[k]`` of every row, all of
+    the same length) into ``table``; returns how many. No row tuple is built before the bind step."""
+    if not values or not values[0]:
+        return 0
     dialect = conn.dialect
-    values = _bound(conn, table, columns, rows)
+    rows = list(zip(*_bound(conn, table, columns, values), strict=True))
     quote = dialect.identifier_preparer.quote
     names = ", ".join(quote(c) for c in columns)
     if dialect.name == "postgresql":
-        _copy(conn, table.name, columns, values)
+        _copy(conn, table.name, columns, rows)
     else:
         marks = ", ".join("?" for _ in columns)
-        conn.exec_driver_sql(f"INSERT INTO {quote(table.name)} ({names}) VALUES ({marks})", values)
+        conn.exec_driver_sql(f"INSERT INTO {quote(table.name)} ({names}) VALUES ({marks})", rows)
     return len(rows)
 
 
 def _bound(
-    conn: Connection, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
-) -> list[tuple[Any, ...]]:
-    """The rows with every value through its column's bind processor, as SQLAlchemy would bind it.
+    conn: Connection, table: Table, columns: Sequence[str], values: Sequence[Sequence[Any]]
+) -> list[Sequence[Any]]:
+    """The columns with every value through its column's bind processor, as SQLAlchemy would bind it.
 
-    A cycle writes the same stamp, rule or date on every row: each distinct value is processed once.
+    A cycle writes the same stamp, rule or date on every row, an import the same few custom fields: each
+    distinct value (each distinct object, for JSON, whose dicts are not hashable) is processed once, and
+    the column is mapped in C.
     """
     dialect = conn.dialect
-    values: list[Sequence[Any]] = list(zip(*rows, strict=True))
+    out: list[Sequence[Any]] = list(values)
     for k, name in enumerate(columns):
         kind = table.c[name].type
         process = kind.dialect_impl(dialect).bind_processor(dialect)
         if process is None:
             continue
-        if isinstance(kind, JSON):  # dicts are not hashable, and rarely repeat
-            values[k] = [process(v) for v in values[k]]
+        column = values[k]
+        if isinstance(kind, JSON):
+            # Keyed by identity: ``column`` holds every object alive meanwhile, so no id is reused.
+            distinct = dict(zip(map(id, column), column, strict=True))
+            done = {i: process(v) for i, v in distinct.items()}
+            out[k] = list(map(done.__getitem__, map(id, column)))
             continue
-        done: dict[Any, Any] = {}
-        out = []
-        for v in values[k]:
-            p = done.get(v, done)
-            if p is done:
-                p = done[v] = process(v)
-            out.append(p)
-        values[k] = out
-    return list(zip(*values, strict=True))
+        try:
+            done = {v: process(v) for v in set(column)}
+            out[k] = list(map(done.__getitem__, column))
+        except (TypeError, KeyError):  # an unhashable value, or one unequal to itself (NaN)
+            out[k] = [process(v) for v in column]
+    return out
+
+
+def _rows_bound(
+    conn: Connection, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> list[tuple[Any, ...]]:
+    """:func:`_bound` for rows: the rows with every value bound."""
+    return list(zip(*_bound(conn, table, columns, list(zip(*rows, strict=True))), strict=True))
 
 
 def _copy(conn: Connection, table: str, columns: Sequence[str], values: Sequence[Sequence[Any]]) -> None:
@@ -102,7 +120,7 @@ def update_rows(
     if not rows:
         return 0
     quote = conn.dialect.identifier_preparer.quote
-    values = _bound(conn, table, [*columns, *keys], rows)
+    values = _rows_bound(conn, table, [*columns, *keys], rows)
     t = quote(table.name)
     extra = f" AND {where}" if where else ""
     if conn.dialect.name == "postgresql":
@@ -122,7 +140,7 @@ def delete_rows(conn: Connection, table: Table, keys: Sequence[str], rows: Seque
     if not rows:
         return 0
     quote = conn.dialect.identifier_preparer.quote
-    values = _bound(conn, table, keys, rows)
+    values = _rows_bound(conn, table, keys, rows)
     t = quote(table.name)
     if conn.dialect.name == "postgresql":
         s = _stage(conn, table, keys, values)
