@@ -35,9 +35,9 @@ def book_timed(ctx: Context, rep_id: str) -> Timed[dict[str, Any]]:
     """:func:`book`, with the instant until which the clock alone leaves it unchanged (for the page cache):
     the next midnight (day counts move) or the next start or expiry of a signal of the book's accounts.
 
-    Two indexed queries (the rep's owned rows with each account's name and fit score; the unexpired signals
-    of those accounts), the priority by the one formula (:func:`dynbooks.domain.scoring.priorities`) and the
-    retrieval clock evaluated once per book rule, not per account.
+    Indexed queries (the rep's owned rows with each account's name and fit score; the live signals of those
+    accounts; the next start and expiry among their signals), the priority by the one formula
+    (:func:`dynbooks.domain.scoring.priorities`) and the retrieval clock once per book rule, not per account.
     """
     ar = account_roles.c
     mine = and_(ar.rep_id == rep_id, ar.state == "owned")
