@@ -24,13 +24,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, create_engine, insert, text
+from sqlalchemy import Engine, create_engine, insert, select, text
 
 from dynbooks.domain.clock import Now
 from dynbooks.domain.errors import UsageError
 from dynbooks.domain.rules import BookRule, Config, EnrollmentConfig
 from dynbooks.reports import REPORTS, Report, ReportFilters, chart
 from dynbooks.reports.audit import gini
+from dynbooks.services.context import Context
+from dynbooks.services.facts import refresh_all
+from dynbooks.services.imports_effects import touch_worked
 from dynbooks.store.db import connect, normalise_url, read
 from dynbooks.store.migrate import upgrade
 from dynbooks.store.schema import (
@@ -196,6 +199,11 @@ def seed(engine: Engine) -> None:
             _span("w0", "r5", "2025-01-01", "2026-01-31"),  # ended before the window: not held in it
             *(_span(f"v{i}", "r3", "2026-01-10", role="ae", rule="ae") for i in range(2)),
         ])
+        # What the writers keep beside the rows (an import would have): the accounts' facts and the owners'
+        # retrieval clocks (account_roles.last_activity_at).
+        refresh_all(conn, CONFIG)
+        ids = list(conn.execute(select(accounts.c.account_id)).scalars())
+        touch_worked(conn, Context(engine=engine, config=CONFIG, now=AS_OF, actor="test"), ids)
 
 
 def run(engine: Engine, name: str, filters: ReportFilters | None = None) -> Report:

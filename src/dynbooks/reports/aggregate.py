@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import numpy as np
@@ -39,7 +39,7 @@ from dynbooks.reports.data import horizon
 from dynbooks.reports.periods import day_sql
 from dynbooks.store.filters_sql import compile_filter
 from dynbooks.store.queries import live_signals
-from dynbooks.store.schema import account_roles, accounts, activities, opportunities, signals
+from dynbooks.store.schema import account_roles, accounts, activities, signals
 
 __all__ = [
     "AE_HOARDING_DAYS",
@@ -60,73 +60,64 @@ def _iso(day: date) -> str:
 
 
 class Facts:
-    """Per-account facts added to a query's FROM clause, the way each database answers them fastest.
+    """Per-account facts for a query over ``accounts`` (joined to ``account_roles`` for owned rows).
 
-    SQLite: a correlated sub-query per row, answered by an index (it scans a joined, materialised
-    sub-query once per outer row instead). PostgreSQL: an outer join to the sub-query aggregated once and
-    hashed (it runs a correlated sub-query in the select list as a plan per row).
+    Each is read from the columns the writers keep (:mod:`dynbooks.services.facts`, and the owner's
+    ``account_roles.last_activity_at``, the retrieval clock's), and only where a kept value cannot answer
+    exactly — a fact later than the report's horizon (a report as of a past day), or an owner whose only
+    activities might predate the assignment yet still count — by an index probe for that row alone.
     """
 
-    def __init__(self, conn: Connection, config: Config, now: Now, source: Any) -> None:
+    def __init__(self, conn: Connection, config: Config, now: Now) -> None:
         self.sqlite = conn.dialect.name == "sqlite"
-        self.config, self.now, self.source = config, now, source
-        self._n = 0
+        self.config, self.now = config, now
+        self.h = horizon(now)
 
-    def _join(self, sub: Any, on: ColumnElement[bool]) -> None:
-        self.source = self.source.outerjoin(sub, on)
+    def _meaningful(self) -> list[ColumnElement[bool]]:
+        return [activities.c.type.in_(list(self.config.activity.meaningful_types)),
+                activities.c.occurred_at <= self.h]
 
-    def _name(self, base: str) -> str:
-        self._n += 1
-        return f"{base}_{self._n}"
-
-    def open_opportunity(self, account_id: Any) -> ColumnElement[bool]:
-        """An opportunity of the account is open (created by the horizon, not closed)."""
-        cond = (opportunities.c.is_closed == false(), opportunities.c.created_at <= horizon(self.now))
-        if self.sqlite:
-            return exists().where(opportunities.c.account_id == account_id, *cond)
-        sub = select(opportunities.c.account_id).where(*cond).group_by(opportunities.c.account_id)
-        sub_q = sub.subquery(self._name("open_opp"))
-        self._join(sub_q, sub_q.c.account_id == account_id)
-        return sub_q.c.account_id.is_not(None)
+    def open_opportunity(self) -> ColumnElement[bool]:
+        """An opportunity of the account is open (created by the horizon, not closed): exactly "the oldest
+        open one was created by the horizon"."""
+        at = accounts.c.open_opportunity_at
+        return and_(at.is_not(None), at <= self.h)
 
     def live_signal(self, account_id: Any) -> ColumnElement[bool]:
-        """The account has a live signal (SPEC §10 Priority)."""
-        if self.sqlite:
-            return exists().where(signals.c.account_id == account_id, live_signals(self.now))
-        sub_q = (select(signals.c.account_id).where(live_signals(self.now)).group_by(signals.c.account_id)
-                 .subquery(self._name("live")))
-        self._join(sub_q, sub_q.c.account_id == account_id)
-        return sub_q.c.account_id.is_not(None)
+        """The account has a live signal (SPEC §10 Priority): for the few accounts a query keeps."""
+        return exists().where(signals.c.account_id == account_id, live_signals(self.now))
 
-    def has_row(self, account_id: Any, role: str) -> ColumnElement[bool]:
-        """The account has an owned, resting or review row for ``role`` (else it is in the role's pool)."""
-        ar = account_roles
-        if self.sqlite:
-            return exists().where(ar.c.account_id == account_id, ar.c.role == role)
-        alias = ar.alias(self._name("role"))
-        self._join(alias, and_(alias.c.account_id == account_id, alias.c.role == role))
-        return alias.c.account_id.is_not(None)
-
-    def last_meaningful(self, account_id: Any, rep_id: Any = None, shape: Any = None) -> ColumnElement[Any]:
-        """The day (ISO text, NULL: never) of the last meaningful activity on the account by anyone, or by
-        ``rep_id``; ``shape(day)`` turns it into what the caller groups by (inside the probe on SQLite, so
-        the aggregate runs once per row whatever ``shape`` reads)."""
-        cond = [activities.c.type.in_(list(self.config.activity.meaningful_types)),
-                activities.c.occurred_at <= horizon(self.now)]
+    def last_meaningful(self, shape: Any = None) -> ColumnElement[Any]:
+        """The day (ISO text, NULL: never) of the last meaningful activity on the account by anyone;
+        ``shape(day)`` turns it into what the caller groups by."""
         shape = shape or (lambda day: day)
-        if self.sqlite:
-            if rep_id is not None:
-                cond.append(activities.c.rep_id == rep_id)
-            latest = day_sql(func.max(activities.c.occurred_at))
-            return select(shape(latest)).where(activities.c.account_id == account_id, *cond).scalar_subquery()
-        keys = [activities.c.account_id] + ([activities.c.rep_id] if rep_id is not None else [])
-        sub_q = (select(*keys, day_sql(func.max(activities.c.occurred_at)).label("last")).where(*cond)
-                 .group_by(*keys).subquery(self._name("last_act")))
-        on = sub_q.c.account_id == account_id
-        if rep_id is not None:
-            on = and_(on, sub_q.c.rep_id == rep_id)
-        self._join(sub_q, on)
-        return shape(sub_q.c["last"])  # type: ignore[no-any-return]
+        kept = accounts.c.last_meaningful_at
+        probe = (select(day_sql(func.max(activities.c.occurred_at)))
+                 .where(activities.c.account_id == accounts.c.account_id, *self._meaningful()).scalar_subquery())
+        return shape(case((kept.is_(None), null()), (kept <= self.h, day_sql(kept)), else_=probe))  # type: ignore[no-any-return]
+
+    def owner_last(self, windows: Sequence[int]) -> ColumnElement[Any]:
+        """The day of the owner's last meaningful activity on an owned row, as far as the longest of
+        ``windows`` (days, at least 90) can tell: NULL also when it predates the assignment and that is more
+        than the longest window ago (then no reader — touched, worked in 90 days, idle for a window — can
+        tell it from none). ``account_roles.last_activity_at`` is the owner's last meaningful activity at
+        or after the assignment; before it, or past the horizon, a probe answers."""
+        ar = account_roles
+        kept = ar.c.last_activity_at
+        probe = (select(day_sql(func.max(activities.c.occurred_at)))
+                 .where(activities.c.account_id == ar.c.account_id, activities.c.rep_id == ar.c.rep_id,
+                        *self._meaningful()).scalar_subquery())
+        at = ar.c.assigned_at
+        oldest = datetime.combine(self.now.day - timedelta(days=max([90, *windows])), time(0))
+        # Assigned at midnight (every cycle's stamp): no activity of that day precedes it, so an activity
+        # before the assignment is on an earlier day, and "touched on or after the assignment day" is not it.
+        midnight = (func.strftime("%H%M%f", at) == "000000.000" if self.sqlite
+                    else at == func.date_trunc("day", at))
+        return case(
+            (and_(kept.is_not(None), kept <= self.h), day_sql(kept)),
+            (and_(kept.is_(None), at.is_not(None), at < oldest, midnight), null()),
+            else_=probe,
+        )
 
 
 def _any(conds: Sequence[ColumnElement[bool]]) -> ColumnElement[bool]:
@@ -188,20 +179,20 @@ def owned_groups(conn: Connection, config: Config, now: Now, *, fit: bool = Fals
     ar = account_roles
     today = now.day
     week_start = today - timedelta(days=today.weekday())
-    facts = Facts(conn, config, now, ar.join(accounts, accounts.c.account_id == ar.c.account_id) if fit else ar)
-    open_opp = facts.open_opportunity(ar.c.account_id)
-    owner_last = facts.last_meaningful(ar.c.account_id, ar.c.rep_id)
+    facts = Facts(conn, config, now)
+    # The window is a function of (rule, role): one branch per rule that has one, then role "ae".
+    windowed = [(r.name, hoarding_window(config, r.name, r.role)) for r in config.book_rule]
     rows = (
         select(
             ar.c.rep_id, ar.c.rule, ar.c.role,
             day_sql(ar.c.assigned_at).label("assigned"),
             (func.coalesce(accounts.c.fit_score, 0.0) if fit else literal_column("0.0")).label("fit"),
-            open_opp.label("open_opp"),
-            owner_last.label("last"),
+            facts.open_opportunity().label("open_opp"),
+            facts.owner_last([days for _, days in windowed] + [AE_HOARDING_DAYS]).label("last"),
         )
-        .select_from(facts.source)
+        .select_from(ar.join(accounts, accounts.c.account_id == ar.c.account_id))
         .where(ar.c.state == "owned")
-        # Materialised: the sub-queries run once per row, not once per use in the aggregates below.
+        # Materialised: a probe runs once per row, not once per use in the aggregates below.
         .cte("owned")
         .prefix_with("MATERIALIZED")
     )
@@ -212,8 +203,6 @@ def owned_groups(conn: Connection, config: Config, now: Now, *, fit: bool = Fals
     def idle_for(days: int) -> ColumnElement[bool]:
         return and_(not_(rows.c.open_opp), or_(last.is_(None), last <= _iso(today - timedelta(days=days))))
 
-    # The window is a function of (rule, role): one branch per rule that has one, then role "ae".
-    windowed = [(r.name, hoarding_window(config, r.name, r.role)) for r in config.book_rule]
     branches = [and_(rows.c.rule == name, idle_for(days)) for name, days in windowed if days]
     ruled = [name for name, days in windowed if days]
     branches.append(and_(rows.c.role == "ae", or_(rows.c.rule.is_(None), rows.c.rule.not_in(ruled)),
@@ -324,29 +313,42 @@ def account_cube(
             else_=len(WORKED_DAYS) + 1,
         )
 
-    facts = Facts(conn, config, now, accounts)
-    bucket = facts.last_meaningful(accounts.c.account_id, shape=bucket_of)
+    facts = Facts(conn, config, now)
     flags = [_flag(compile_filter(r.filter, dialect)).label(f"m{i}") for i, r in enumerate(rules)]
-    nb = _flag(and_(accounts.c.is_customer == false(), not_(facts.open_opportunity(accounts.c.account_id))))
-    live = _flag(facts.live_signal(accounts.c.account_id)) if signal else literal_column("0")
-    tam_rows: Any = select(
-        *flags, nb.label("nb"), bucket.label("bucket"), live.label("live"),
+    nb = _flag(and_(accounts.c.is_customer == false(), not_(facts.open_opportunity())))
+    tam_rows = select(
+        *flags, nb.label("nb"), facts.last_meaningful(shape=bucket_of).label("bucket"),
         (accounts.c.fit_score if fit else null()).label("fit"),
-    ).select_from(facts.source).where(in_tam(config, rules, dialect))
-    inner = _unflattened(tam_rows, conn).subquery("tam")
-    keys = [*(inner.c[f"m{i}"] for i in range(len(rules))), inner.c.nb, inner.c.bucket, inner.c.live, inner.c.fit]
-    rows = conn.execute(select(*keys, func.count()).group_by(*keys)).all()
+    ).where(in_tam(config, rules, dialect))
+
+    def grouped(query: Any) -> dict[tuple[Any, ...], int]:
+        inner = _unflattened(query, conn).subquery("tam")
+        keys = list(inner.c)
+        return {tuple(row[:-1]): int(row[-1]) for row in conn.execute(select(*keys, func.count()).group_by(*keys))}
+
+    everyone = grouped(tam_rows)
+    # The live-signal band: the same groups over the accounts with a live signal, read from the signals
+    # side (few accounts), and the rest by difference — no probe of the signals per TAM account.
+    live = grouped(tam_rows.where(accounts.c.account_id.in_(
+        select(signals.c.account_id).where(live_signals(now))))) if signal else {}
+    groups = [(key, True, n) for key, n in sorted(live.items(), key=_sort_key)]
+    groups += [(key, False, n - live.get(key, 0)) for key, n in sorted(everyone.items(), key=_sort_key)
+               if n - live.get(key, 0) > 0]
     k = len(rules)
-    t: list[Sequence[Any]] = list(zip(*rows, strict=True)) if rows else [() for _ in range(k + 5)]
     return AccountCube(
         rules=[r.name for r in rules],
-        match=np.array(t[:k], dtype=bool).T.reshape(len(rows), k),
-        nb=np.array(t[k], dtype=bool),
-        bucket=np.array(t[k + 1], dtype=np.int64),
-        live=np.array(t[k + 2], dtype=bool),
-        fit=np.array([np.nan if v is None else float(v) for v in t[k + 3]], dtype=np.float64),
-        count=np.array(t[k + 4], dtype=np.int64),
+        match=np.array([key[:k] for key, _, _ in groups], dtype=bool).reshape(len(groups), k),
+        nb=np.array([key[k] for key, _, _ in groups], dtype=bool),
+        bucket=np.array([key[k + 1] for key, _, _ in groups], dtype=np.int64),
+        live=np.array([is_live for _, is_live, _ in groups], dtype=bool),
+        fit=np.array([np.nan if key[k + 2] is None else float(key[k + 2]) for key, _, _ in groups], dtype=np.float64),
+        count=np.array([n for _, _, n in groups], dtype=np.int64),
     )
+
+
+def _sort_key(item: tuple[tuple[Any, ...], int]) -> tuple[Any, ...]:
+    """Groups in a fixed order (NULLs first), so that a cube reads the same on both databases."""
+    return tuple((v is not None, v if v is not None else 0) for v in item[0])
 
 
 def ready_counts(conn: Connection, config: Config, now: Now, rules: Sequence[BookRule]) -> tuple[int, list[int]]:
@@ -357,25 +359,33 @@ def ready_counts(conn: Connection, config: Config, now: Now, rules: Sequence[Boo
     roles = list(dict.fromkeys(r.role for r in rules))
     if not rules:
         return 0, []
-    facts = Facts(conn, config, now, accounts)
-    # Each fact once per account (a GROUP BY key), however many rules read it: flags per rule and per role.
+    # Pool membership is the absence of a row: per role, the usable accounts less those with a row for the
+    # role (a join driven by account_roles), each counted per combination of rule flags. No per-account probe.
     match = [_flag(compile_filter(r.filter, dialect)).label(f"m{i}") for i, r in enumerate(rules)]
-    pooled = [_flag(not_(facts.has_row(accounts.c.account_id, role))).label(f"p{j}") for j, role in enumerate(roles)]
     usable = and_(
         compile_filter(config.enrollment.filter, dialect), accounts.c.status == "active",
         accounts.c.duplicate_of.is_(None), _any([compile_filter(r.filter, dialect) for r in rules]),
     )
-    inner = _unflattened(select(*match, *pooled).select_from(facts.source).where(usable), conn).subquery("usable")
-    keys = list(inner.c)
-    groups = conn.execute(select(*keys, func.count()).group_by(*keys)).all()
+
+    def grouped(query: Any) -> dict[tuple[Any, ...], int]:
+        inner = _unflattened(query, conn).subquery("usable")
+        keys = list(inner.c)
+        return {tuple(bool(v) for v in row[:-1]): int(row[-1])
+                for row in conn.execute(select(*keys, func.count()).group_by(*keys))}
+
+    everyone = grouped(select(*match).where(usable))
+    ar = account_roles
+    rowed = {role: grouped(select(*match).select_from(ar.join(accounts, accounts.c.account_id == ar.c.account_id))
+                           .where(ar.c.role == role, usable)) for role in roles}
     k = len(rules)
     per_rule = [0] * k
     total = 0
-    for row in groups:
-        flags, n = row[:-1], int(row[-1])
-        m, p = flags[:k], dict(zip(roles, flags[k:], strict=True))
-        for i, r in enumerate(rules):
-            per_rule[i] += n if m[i] and p[r.role] else 0
-        total += n * sum(1 for role in roles if p[role] and any(m[i] for i, r in enumerate(rules) if r.role == role))
+    for role in roles:
+        mine = [i for i, r in enumerate(rules) if r.role == role]
+        for m, n in everyone.items():
+            pooled = n - rowed[role].get(m, 0)
+            for i in mine:
+                per_rule[i] += pooled if m[i] else 0
+            total += pooled if any(m[i] for i in mine) else 0
     return total, per_rule
 

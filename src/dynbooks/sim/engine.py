@@ -34,6 +34,7 @@ from dynbooks.domain.rules import Config, Route
 from dynbooks.services.context import Context
 from dynbooks.services.cycle import run_cycle
 from dynbooks.services.distribute import distribute
+from dynbooks.services.facts import refresh_activity_facts
 from dynbooks.services.imports_effects import touch_worked
 from dynbooks.services.ownership import Move, apply_moves
 from dynbooks.services.reads import pool
@@ -139,6 +140,7 @@ class DynamicBooks:
                 for start in range(0, len(rows), 5000):
                     conn.execute(insert(activities), rows[start:start + 5000])
                 touch_worked(conn, ctx, {w.ids[a] for _, a in report.touches})
+                refresh_activity_facts(conn, ctx, {w.ids[a] for _, a in report.touches})
             leaving = [*report.returns, *((r, a, "converted") for r, a in report.converted)]
             if leaving:
                 moves = [self._move(r, a, code, ctx) for r, a, code in leaving]

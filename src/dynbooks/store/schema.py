@@ -72,6 +72,10 @@ accounts = Table(
     Column("status", String(16), nullable=False, server_default="active"),
     Column("duplicate_of", ID),
     Column("updated_at", DateTime, nullable=False),
+    # Facts the reports read per account, kept by every writer through services/facts.py (migration 0007):
+    # the last meaningful activity by anyone, and the creation of the oldest open opportunity.
+    Column("last_meaningful_at", DateTime),
+    Column("open_opportunity_at", DateTime),
 )
 Index("ix_accounts_domain", accounts.c.domain)
 
