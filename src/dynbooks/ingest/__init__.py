@@ -7,7 +7,7 @@ Pure: nothing here touches a database; ``services`` checks ids against the store
 from dynbooks.ingest.mapping import read_mapping
 from dynbooks.ingest.model import KINDS, IngestError, ParsedFile, RowError
 from dynbooks.ingest.presets import PRESETS
-from dynbooks.ingest.reader import derive_id, read_csv
+from dynbooks.ingest.reader import derive_id, read_csv, read_csv_text
 from dynbooks.ingest.rejects import reject_rows, write_rejects
 from dynbooks.ingest.values import NULLS, normalise_domain, salesforce_id
 
@@ -21,6 +21,7 @@ __all__ = [
     "derive_id",
     "normalise_domain",
     "read_csv",
+    "read_csv_text",
     "read_mapping",
     "reject_rows",
     "salesforce_id",

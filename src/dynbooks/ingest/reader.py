@@ -30,6 +30,7 @@ import collections
 import csv
 import gc
 import hashlib
+import io
 import itertools
 import operator
 from collections.abc import Callable, Iterable, Iterator
@@ -89,6 +90,15 @@ def read_csv(
         return ParsedFile(kind, path, [], [], {}, [], [error], [])
 
 
+def read_csv_text(text: str, kind: str, *, name: str = "<rows>") -> ParsedFile:
+    """:func:`read_csv` of CSV text held in memory (a webhook delivery's rows): the same rules, no file."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown kind {kind!r} (use one of {', '.join(KINDS)})")
+    if csv.field_size_limit() < FIELD_SIZE_LIMIT:
+        csv.field_size_limit(FIELD_SIZE_LIMIT)
+    return _read(Path(name), kind, {}, None, None, text=text)
+
+
 def derive_id(*parts: str) -> str:
     """A stable id for a row without one: ``h:`` + sha1 of the parts joined by ``|``."""
     return "h:" + hashlib.sha1("|".join(parts).encode()).hexdigest()
@@ -100,8 +110,9 @@ def _read(
     mapping: dict[str, str],
     preset: str | None,
     progress: Callable[[int], None] | None,
+    text: str | None = None,
 ) -> ParsedFile:
-    with path.open(newline="", encoding="utf-8-sig") as f:
+    with (path.open(newline="", encoding="utf-8-sig") if text is None else io.StringIO(text, newline="")) as f:
         first = f.readline()
         if not first.strip():
             error = RowError(1, "", "the first line must be the header row (the file is empty or starts blank)")

@@ -2,7 +2,7 @@
 
 The rows have the CSV columns of their kind and pass through exactly the rules of a CSV import: the
 ingest layer converts and checks every cell (the rows are written as CSV and read by
-:func:`dynbooks.ingest.read_csv`), the import service checks ids against the database, upserts, and
+:func:`dynbooks.ingest.read_csv_text`), the import service checks ids against the database, upserts, and
 sets the same effects in motion (meaningful activities move retrieval clocks, hand-raise signals route
 their accounts at once). All or nothing: one bad row refuses the delivery, naming ``row I, column C``
 (rows counted from 0).
@@ -35,10 +35,9 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import json
 import logging
-import os
-import tempfile
 import threading
 import time
 import uuid
@@ -52,7 +51,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.pool import NullPool, StaticPool
 
 from dynbooks.domain.errors import InvalidInput
-from dynbooks.ingest import ParsedFile, RowError, read_csv, reject_rows
+from dynbooks.ingest import ParsedFile, RowError, read_csv_text
 from dynbooks.services.context import Context
 from dynbooks.services.history import naive
 from dynbooks.services.idempotency import Idempotency, remember, replay
@@ -82,20 +81,20 @@ def _cell(value: Any, i: int, column: str) -> str:
                                                          "true/false or null"])
 
 
-def _write(rows: list[dict[str, Any]], path: Path) -> dict[int, int]:
-    """Write ``rows`` as CSV; returns the physical start line of each row → its index."""
+def _write(rows: list[dict[str, Any]]) -> tuple[str, dict[int, int]]:
+    """``rows`` as CSV text, and the physical start line of each row → its index."""
     columns = list(dict.fromkeys(c for r in rows for c in r))
     line_of: dict[int, int] = {}
     line = 2
-    with path.open("w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f, lineterminator="\n")
-        writer.writerow(columns)
-        for i, row in enumerate(rows):
-            cells = [_cell(row.get(c), i, c) for c in columns]
-            line_of[line] = i
-            line += 1 + sum(c.count("\n") + c.count("\r") for c in cells)
-            writer.writerow(cells)
-    return line_of
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(columns)
+    for i, row in enumerate(rows):
+        cells = [_cell(row.get(c), i, c) for c in columns]
+        line_of[line] = i
+        line += 1 + sum(c.count("\n") + c.count("\r") for c in cells)
+        writer.writerow(cells)
+    return out.getvalue(), line_of
 
 
 def _row_errors(errors: list[RowError], line_of: dict[int, int]) -> list[str]:
@@ -150,21 +149,23 @@ def ingest_rows(ctx: Context, kind: str, rows: list[dict[str, Any]], *,
 
 @contextmanager
 def _parsed(kind: str, rows: list[dict[str, Any]]) -> Iterator[tuple[ParsedFile, dict[int, int]]]:
-    """The rows read by the CSV reader (so they pass exactly the import's cell rules)."""
-    fd, name = tempfile.mkstemp(prefix=f"dynbooks-{kind}-", suffix=".csv")
-    os.close(fd)
-    path = Path(name)
-    try:
-        line_of = _write(rows, path)
-        yield read_csv(path, kind), line_of
-    finally:
-        path.unlink(missing_ok=True)
+    """The rows read by the CSV reader (so they pass exactly the import's cell rules), in memory."""
+    text, line_of = _write(rows)
+    yield read_csv_text(text, kind, name=f"<{kind} webhook>"), line_of
 
 
-def _refuse(parsed: ParsedFile, line_of: dict[int, int]) -> None:
-    bad = len({e.line for e in parsed.errors})
-    raise InvalidInput(f"{bad} bad row{'s' if bad != 1 else ''}; nothing was written",
-                       _row_errors(parsed.errors, line_of))
+def _refuse(errors: list[RowError], line_of: dict[int, int]) -> None:
+    errors = sorted(errors, key=lambda e: e.line)
+    bad = len({e.line for e in errors})
+    raise InvalidInput(f"{bad} bad row{'s' if bad != 1 else ''}; nothing was written", _row_errors(errors, line_of))
+
+
+def _check(conn: Connection, ctx: Context, parsed: ParsedFile, line_of: dict[int, int]) -> None:
+    """Refuse the delivery naming every bad cell and every id the database does not know (all or nothing:
+    no row is set aside, so the rows' cells need not be kept)."""
+    errors = [*parsed.errors, *_reference_errors(conn, ctx, parsed)]
+    if errors:
+        _refuse(errors, line_of)
 
 
 def _stored(conn: Connection, key: str, fingerprint: str) -> dict[str, Any] | None:
@@ -178,9 +179,7 @@ def _apply_in(conn: Connection, ctx: Context, kind: str, parsed: ParsedFile, lin
     table, id_column = TABLES[kind]
     if key is not None and (stored := _stored(conn, key, fingerprint)) is not None:
         return stored
-    parsed = reject_rows(parsed, _reference_errors(conn, ctx, parsed))
-    if parsed.errors:
-        _refuse(parsed, line_of)
+    _check(conn, ctx, parsed, line_of)
     records = [_to_record(kind, r, ctx) for r in parsed.rows]
     counts, changed = _upsert(conn, table, id_column, records)
     answer: dict[str, Any] = {**counts, "rejected": 0, **_effects(conn, ctx, kind, parsed, changed)}
@@ -310,9 +309,7 @@ class Inbox:
         with ctx.reading() as conn:
             if key is not None and (stored := _stored(conn, key, fingerprint)) is not None:
                 return stored
-            parsed = reject_rows(parsed, _reference_errors(conn, ctx, parsed))
-        if parsed.errors:
-            _refuse(parsed, line_of)
+            _check(conn, ctx, parsed, line_of)
         queued = {"inserted": 0, "updated": 0, "unchanged": 0, "rejected": 0, "queued": True}
         self._create()
         try:
@@ -349,8 +346,6 @@ class Inbox:
                         rows = json.loads(row.rows)
                         try:
                             with conn.begin_nested(), _parsed(row.kind, rows) as (parsed, line_of):
-                                if parsed.errors:
-                                    _refuse(parsed, line_of)
                                 _apply_in(conn, ctx, row.kind, parsed, line_of, row.key, row.fingerprint)
                             done.append(row.id)
                         except InvalidInput as exc:
