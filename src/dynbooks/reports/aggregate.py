@@ -87,21 +87,21 @@ class Facts:
         """The account has a live signal (SPEC §10 Priority): for the few accounts a query keeps."""
         return exists().where(signals.c.account_id == account_id, live_signals(self.now))
 
-    def last_meaningful(self, shape: Any = None) -> ColumnElement[Any]:
-        """The day (ISO text, NULL: never) of the last meaningful activity on the account by anyone;
-        ``shape(day)`` turns it into what the caller groups by."""
-        shape = shape or (lambda day: day)
+    def last_meaningful(self) -> ColumnElement[Any]:
+        """The instant (NULL: never) of the last meaningful activity on the account by anyone (compare it
+        with :func:`day_end` instants, not days: no date function per row)."""
         kept = accounts.c.last_meaningful_at
-        probe = (select(day_sql(func.max(activities.c.occurred_at)))
+        probe = (select(func.max(activities.c.occurred_at))
                  .where(activities.c.account_id == accounts.c.account_id, *self._meaningful()).scalar_subquery())
-        return shape(case((kept.is_(None), null()), (kept <= self.h, day_sql(kept)), else_=probe))  # type: ignore[no-any-return]
+        return case((kept.is_(None), null()), (kept <= self.h, kept), else_=probe)
 
     def owner_last(self, windows: Sequence[int]) -> ColumnElement[Any]:
         """The day of the owner's last meaningful activity on an owned row, as far as the longest of
-        ``windows`` (days, at least 90) can tell: NULL also when it predates the assignment and that is more
-        than the longest window ago (then no reader — touched, worked in 90 days, idle for a window — can
-        tell it from none). ``account_roles.last_activity_at`` is the owner's last meaningful activity at
-        or after the assignment; before it, or past the horizon, a probe answers."""
+        ``windows`` (days, at least 90) can tell: NULL also when it predates the assignment and the
+        assignment, or the account's last meaningful activity by anyone, is more than the longest window
+        ago (then no reader — touched, worked in 90 days, idle for a window — can tell it from none).
+        ``account_roles.last_activity_at`` is the owner's last meaningful activity at or after the
+        assignment; before it (when it may still count), or past the horizon, a probe answers."""
         ar = account_roles
         kept = ar.c.last_activity_at
         probe = (select(day_sql(func.max(activities.c.occurred_at)))
@@ -113,11 +113,19 @@ class Facts:
         # before the assignment is on an earlier day, and "touched on or after the assignment day" is not it.
         midnight = (func.strftime("%H%M%f", at) == "000000.000" if self.sqlite
                     else at == func.date_trunc("day", at))
+        anyone = accounts.c.last_meaningful_at  # the owner's last is no later than anyone's
         return case(
             (and_(kept.is_not(None), kept <= self.h), day_sql(kept)),
-            (and_(kept.is_(None), at.is_not(None), at < oldest, midnight), null()),
+            (and_(kept.is_(None), at.is_not(None), midnight,
+                  or_(at < oldest, anyone.is_(None), anyone < oldest)), null()),
             else_=probe,
         )
+
+
+def day_end(day: date) -> datetime:
+    """The last instant of ``day`` (naive UTC): ``t > day_end(d)`` is "t's day is after d" for a stored
+    DATETIME, whatever its text form on SQLite (with or without microseconds)."""
+    return datetime.combine(day, time(23, 59, 59, 999999))
 
 
 def _any(conds: Sequence[ColumnElement[bool]]) -> ColumnElement[bool]:
@@ -306,44 +314,55 @@ def account_cube(
     """One scan of the accounts in the TAM of ``rules`` (the sub-queries run for those only), grouped."""
     dialect = conn.dialect.name
     today = now.day
-    def bucket_of(day: Any) -> ColumnElement[int]:
+    def bucket_of(last: Any) -> ColumnElement[int]:  # its day after today - d: after that day's end
         return case(
-            (day.is_(None), 0),
-            *((day > _iso(today - timedelta(days=d)), i) for i, d in enumerate(WORKED_DAYS, start=1)),
+            (last.is_(None), 0),
+            *((last > day_end(today - timedelta(days=d)), i) for i, d in enumerate(WORKED_DAYS, start=1)),
             else_=len(WORKED_DAYS) + 1,
         )
 
     facts = Facts(conn, config, now)
-    flags = [_flag(compile_filter(r.filter, dialect)).label(f"m{i}") for i, r in enumerate(rules)]
+    k = len(rules)
+    # One integer key per account (rule flags, NBTAM, bucket: bits), beside the fit score: SQLite sorts to
+    # group, and one key sorts much faster than k + 3 of them.
     nb = _flag(and_(accounts.c.is_customer == false(), not_(facts.open_opportunity())))
-    tam_rows = select(
-        *flags, nb.label("nb"), facts.last_meaningful(shape=bucket_of).label("bucket"),
-        (accounts.c.fit_score if fit else null()).label("fit"),
-    ).where(in_tam(config, rules, dialect))
-
-    def grouped(query: Any) -> dict[tuple[Any, ...], int]:
-        inner = _unflattened(query, conn).subquery("tam")
-        keys = list(inner.c)
-        return {tuple(row[:-1]): int(row[-1]) for row in conn.execute(select(*keys, func.count()).group_by(*keys))}
-
-    everyone = grouped(tam_rows)
+    code = _bits([*(_flag(compile_filter(r.filter, dialect)) for r in rules), nb]) \
+        + bucket_of(facts.last_meaningful()) * (1 << (k + 1))
+    tam_rows = select(code.label("code"), (accounts.c.fit_score if fit else null()).label("fit")) \
+        .where(in_tam(config, rules, dialect))
+    everyone = _grouped(conn, tam_rows)
     # The live-signal band: the same groups over the accounts with a live signal, read from the signals
     # side (few accounts), and the rest by difference — no probe of the signals per TAM account.
-    live = grouped(tam_rows.where(accounts.c.account_id.in_(
+    live = _grouped(conn, tam_rows.where(accounts.c.account_id.in_(
         select(signals.c.account_id).where(live_signals(now))))) if signal else {}
     groups = [(key, True, n) for key, n in sorted(live.items(), key=_sort_key)]
     groups += [(key, False, n - live.get(key, 0)) for key, n in sorted(everyone.items(), key=_sort_key)
                if n - live.get(key, 0) > 0]
-    k = len(rules)
+    codes = np.array([int(key[0]) for key, _, _ in groups], dtype=np.int64)
     return AccountCube(
         rules=[r.name for r in rules],
-        match=np.array([key[:k] for key, _, _ in groups], dtype=bool).reshape(len(groups), k),
-        nb=np.array([key[k] for key, _, _ in groups], dtype=bool),
-        bucket=np.array([key[k + 1] for key, _, _ in groups], dtype=np.int64),
+        match=np.asarray((codes[:, None] >> np.arange(k)) & 1, dtype=bool).reshape(len(groups), k),
+        nb=np.asarray((codes >> k) & 1, dtype=bool),
+        bucket=codes >> (k + 1),
         live=np.array([is_live for _, is_live, _ in groups], dtype=bool),
-        fit=np.array([np.nan if key[k + 2] is None else float(key[k + 2]) for key, _, _ in groups], dtype=np.float64),
+        fit=np.array([np.nan if key[1] is None else float(key[1]) for key, _, _ in groups], dtype=np.float64),
         count=np.array([n for _, _, n in groups], dtype=np.int64),
     )
+
+
+def _bits(flags: Sequence[ColumnElement[int]]) -> ColumnElement[int]:
+    """Flags (0/1) as one integer, flag ``i`` in bit ``i``."""
+    out: ColumnElement[int] = literal_column("0")
+    for i, flag in enumerate(flags):
+        out = out + flag * (1 << i)
+    return out
+
+
+def _grouped(conn: Connection, query: Any) -> dict[tuple[Any, ...], int]:
+    """The rows of ``query`` counted per distinct row (a key → count)."""
+    inner = _unflattened(query, conn).subquery("grouped")
+    keys = list(inner.c)
+    return {tuple(row[:-1]): int(row[-1]) for row in conn.execute(select(*keys, func.count()).group_by(*keys))}
 
 
 def _sort_key(item: tuple[tuple[Any, ...], int]) -> tuple[Any, ...]:
@@ -361,23 +380,20 @@ def ready_counts(conn: Connection, config: Config, now: Now, rules: Sequence[Boo
         return 0, []
     # Pool membership is the absence of a row: per role, the usable accounts less those with a row for the
     # role (a join driven by account_roles), each counted per combination of rule flags. No per-account probe.
-    match = [_flag(compile_filter(r.filter, dialect)).label(f"m{i}") for i, r in enumerate(rules)]
+    k = len(rules)
+    code = _bits([_flag(compile_filter(r.filter, dialect)) for r in rules]).label("code")
     usable = and_(
         compile_filter(config.enrollment.filter, dialect), accounts.c.status == "active",
         accounts.c.duplicate_of.is_(None), _any([compile_filter(r.filter, dialect) for r in rules]),
     )
 
-    def grouped(query: Any) -> dict[tuple[Any, ...], int]:
-        inner = _unflattened(query, conn).subquery("usable")
-        keys = list(inner.c)
-        return {tuple(bool(v) for v in row[:-1]): int(row[-1])
-                for row in conn.execute(select(*keys, func.count()).group_by(*keys))}
+    def grouped(query: Any) -> dict[tuple[bool, ...], int]:
+        return {tuple(bool((int(key[0]) >> i) & 1) for i in range(k)): n for key, n in _grouped(conn, query).items()}
 
-    everyone = grouped(select(*match).where(usable))
+    everyone = grouped(select(code).where(usable))
     ar = account_roles
-    rowed = {role: grouped(select(*match).select_from(ar.join(accounts, accounts.c.account_id == ar.c.account_id))
+    rowed = {role: grouped(select(code).select_from(ar.join(accounts, accounts.c.account_id == ar.c.account_id))
                            .where(ar.c.role == role, usable)) for role in roles}
-    k = len(rules)
     per_rule = [0] * k
     total = 0
     for role in roles:

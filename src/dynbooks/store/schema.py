@@ -78,6 +78,10 @@ accounts = Table(
     Column("open_opportunity_at", DateTime),
 )
 Index("ix_accounts_domain", accounts.c.domain)
+# The reports' per-account facts (and fit) by account id from the index alone: an owned row's facts in one
+# descent, in account order when the owned rows are read in account order (below).
+Index("ix_accounts_report_facts", accounts.c.account_id, accounts.c.open_opportunity_at, accounts.c.last_meaningful_at,
+      accounts.c.fit_score)
 
 reps = Table(
     "reps",
@@ -128,6 +132,9 @@ Index(
 Index("ix_account_roles_rep_id_role_state_segment", account_roles.c.rep_id, account_roles.c.role,
       account_roles.c.state, account_roles.c.segment)
 Index("ix_account_roles_state_rest_until", account_roles.c.state, account_roles.c.rest_until)
+# The reports' owned rows from the index alone, in account order (so their accounts are read in order).
+Index("ix_account_roles_report_owned", account_roles.c.state, account_roles.c.account_id, account_roles.c.role,
+      account_roles.c.rep_id, account_roles.c.rule, account_roles.c.assigned_at, account_roles.c.last_activity_at)
 
 activities = Table(
     "activities",
