@@ -13,6 +13,7 @@ view never writes). API tokens are not sessions: they are revoked one by one.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import re
@@ -50,7 +51,6 @@ SCOPES = ("read", "write", "webhooks")
 MIN_PASSWORD = 8
 
 _hasher = PasswordHasher()  # Argon2id
-_DUMMY = _hasher.hash("not a password anyone has")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 _TOKEN = re.compile(r"^dbk_([0-9a-f]{16})_([A-Za-z0-9_-]{20,100})$")
 
@@ -74,6 +74,13 @@ class User:
 
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """What an unknown e-mail's password is checked against; made at the first sign-in, not at import (every
+    CLI command imports this module)."""
+    return _hasher.hash("not a password anyone has")
 
 
 def _user(row: Any, scopes: frozenset[str] = frozenset(SCOPES)) -> User:
@@ -155,7 +162,7 @@ def authenticate(ctx: Context, email: str, password: str) -> User | None:
         row = conn.execute(select(users).where(users.c.email == email.strip().lower(),
                                                users.c.active.is_(True))).first()
     try:
-        _hasher.verify(row.password_hash if row is not None else _DUMMY, password)
+        _hasher.verify(row.password_hash if row is not None else _dummy_hash(), password)
     except (VerificationError, InvalidHashError):
         return None
     return None if row is None else _user(row)
