@@ -248,11 +248,15 @@ def signal_weight_per_rep(conn: Connection, config: Config, now: Now) -> dict[st
     SPEC §10): strengths summed per (rep, signal day) in SQL, decayed here."""
     ar = account_roles
     day = day_sql(signals.c.occurred_at)
+    # Grouped by an expression of the rep (``|| ''``), not the column: else SQLite reads the owned rows in
+    # rep order through its index (to skip a sort) and probes the signals at random; read in account order
+    # (ix_account_roles_report_owned) the probes follow the signals index: 2.6 -> 0.3 s CPU at 5M.
+    rep = ar.c.rep_id.concat("")
     rows = conn.execute(
-        select(ar.c.rep_id, day, func.sum(signals.c.strength))
+        select(rep, day, func.sum(signals.c.strength))
         .select_from(ar.join(signals, signals.c.account_id == ar.c.account_id))
         .where(ar.c.state == "owned", live_signals(now))
-        .group_by(ar.c.rep_id, day)
+        .group_by(rep, day)
     ).all()
     out: dict[str, float] = {}
     if not rows:
