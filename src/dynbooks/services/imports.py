@@ -36,7 +36,7 @@ from dynbooks.services.imports_effects import (
     route_hand_raises,
     touch_worked,
 )
-from dynbooks.store.bulk import insert_columns, insert_rows
+from dynbooks.store.bulk import insert_columns, insert_rows, secondary_indexes_deferred
 from dynbooks.store.schema import accounts, activities, opportunities, reps, signals
 
 __all__ = ["import_file"]
@@ -190,8 +190,9 @@ def _upsert_columns(
     existing = {found[key]: dict(found) for found in map(attrgetter("_mapping"), by_ids(
         conn, select(table), table.c[key], ids))}
     if not existing and not changes and len(set(ids)) == len(ids):
-        for start in range(0, len(ids), INSERT_SLICE):
-            insert_columns(conn, table, columns, [column[start:start + INSERT_SLICE] for column in values])
+        with secondary_indexes_deferred(conn, table, len(ids)):
+            for start in range(0, len(ids), INSERT_SLICE):
+                insert_columns(conn, table, columns, [column[start:start + INSERT_SLICE] for column in values])
         return {"inserted": len(ids), "updated": 0, "unchanged": 0}, {}
     rows: list[tuple[Any, ...]] = list(zip(*values, strict=True))
     compared = [(j, c) for j, c in enumerate(columns) if c != "updated_at"]

@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import Iterable, Iterator
+from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Column, Connection, Row, Select, bindparam, case, func, select, update
+import numpy as np
+from sqlalchemy import Column, Connection, Row, Select, Text, bindparam, case, func, select, type_coerce, update
 
+from dynbooks.domain.filters import fields_of
 from dynbooks.ingest import ParsedFile
 from dynbooks.services.books import rules_of_role
 from dynbooks.services.context import Context
 from dynbooks.services.distribute import distribute
 from dynbooks.services.history import naive
-from dynbooks.services.market import load_market
+from dynbooks.services.market import STANDARD_NUMBER, Market, load_market
 from dynbooks.services.ownership import Move, apply_moves
 from dynbooks.services.routing import route_now, segments_of
-from dynbooks.store.bulk import insert_columns, stage_keys
+from dynbooks.store.bulk import insert_columns, secondary_indexes_deferred, stage_keys
 from dynbooks.store.schema import account_roles, accounts, activities, assignments, events, reps
 
 CHUNK = 5000
@@ -81,57 +85,98 @@ def record_owners(conn: Connection, ctx: Context, parsed: ParsedFile) -> int:
              rule=current[(a, role)].rule)
         for (a, role) in sorted(todo) if (a, role) in current
     ])
-    segment_of = _segments(conn, ctx, sorted({a for a, _ in todo}), {rule_of_rep[r] for r in todo.values()})
     keys = sorted(todo)
     n, stamp = len(keys), naive(ctx.now.stamp)
     ids, roles = [a for a, _ in keys], [role for _, role in keys]
     owners = list(map(todo.__getitem__, keys))
     rules = list(map(rule_of_rep.__getitem__, owners))
+    owned: dict[str, list[str]] = {}
+    for a, rule in zip(ids, rules, strict=True):
+        owned.setdefault(rule, []).append(a)
+    segment_of = _segments(conn, ctx, owned)
     segments = [segment_of[rule][a] for rule, a in zip(rules, ids, strict=True)]
     at, imported = [stamp] * n, ["imported"] * n
-    insert_columns(conn, account_roles, [
-        "account_id", "role", "state", "rep_id", "rule", "segment", "since", "reason", "assigned_at", "worked_at",
-        "over_capacity",
-    ], [ids, roles, ["owned"] * n, owners, rules, segments, at, imported, at, at, [False] * n])
-    insert_columns(conn, events, [  # the rows record_rows would write, as columns
-        "at", "type", "account_id", "role", "rep_id", "reason", "rule", "before", "after", "actor", "data",
-    ], [at, ["distributed"] * n, ids, roles, owners, imported, rules, ["pool"] * n, ["owned"] * n, [ctx.actor] * n,
-        [EXPLANATION] * n])
-    insert_columns(conn, assignments, ["account_id", "role", "rep_id", "rule", "segment", "assigned_at", "how"],
-                   [ids, roles, owners, rules, segments, at, imported])
+    with secondary_indexes_deferred(conn, account_roles, n):
+        insert_columns(conn, account_roles, [
+            "account_id", "role", "state", "rep_id", "rule", "segment", "since", "reason", "assigned_at",
+            "worked_at", "over_capacity",
+        ], [ids, roles, ["owned"] * n, owners, rules, segments, at, imported, at, at, [False] * n])
+    with secondary_indexes_deferred(conn, events, n):
+        insert_columns(conn, events, [  # the rows record_rows would write, as columns
+            "at", "type", "account_id", "role", "rep_id", "reason", "rule", "before", "after", "actor", "data",
+        ], [at, ["distributed"] * n, ids, roles, owners, imported, rules, ["pool"] * n, ["owned"] * n,
+            [ctx.actor] * n, [EXPLANATION] * n])
+    with secondary_indexes_deferred(conn, assignments, n):
+        insert_columns(conn, assignments, ["account_id", "role", "rep_id", "rule", "segment", "assigned_at", "how"],
+                       [ids, roles, owners, rules, segments, at, imported])
     # The retrieval clock: with no activity stored at all, worked_at is the assignment, as written above.
     if conn.execute(select(activities.c.activity_id).limit(1)).first() is not None:
         touch_worked(conn, ctx, set(ids))
     return n
 
 
-def _segments(conn: Connection, ctx: Context, account_ids: list[str], rules: set[str]) -> dict[str, dict[str, Any]]:
-    """Rule name → account id → the segment the account falls in (see ``segments_of``), loaded a slice of
-    accounts at a time so that one ``IN (...)`` stays within every database's limits."""
-    out: dict[str, dict[str, Any]] = {name: {} for name in rules}
-    for chunk in chunks(account_ids, 4 * CHUNK):
-        market = load_market(conn, ctx.config, ctx.now, only=chunk)
-        at = market.positions(chunk)
-        for name in rules:
-            out[name].update(zip(chunk, segments_of(market, ctx.config.rules[name])[at].tolist(), strict=True))
+def _segments(conn: Connection, ctx: Context, owned: dict[str, list[str]]) -> dict[str, dict[str, Any]]:
+    """Rule name → account id → the segment the account falls in (see ``segments_of``), for the accounts
+    ``owned`` in each rule. A rule without segments puts every account in none (``None``) without reading
+    anything; for the others only the columns their segment filters read are loaded."""
+    out: dict[str, dict[str, Any]] = {}
+    for name, account_ids in owned.items():
+        rule = ctx.config.rules[name]
+        if not rule.segments:
+            out[name] = dict.fromkeys(account_ids)
+            continue
+        fields = set().union(*(fields_of(segment.filter) for segment in rule.segments))
+        market = _segment_market(conn, sorted(set(account_ids)), fields)
+        out[name] = dict(zip(market.ids.tolist(), segments_of(market, rule).tolist(), strict=True))
     return out
+
+
+def _segment_market(conn: Connection, account_ids: list[str], fields: set[str]) -> Market:
+    """The stored accounts ``account_ids`` with the columns ``fields`` only, typed as ``load_market`` types
+    them (numbers float64 with NaN for missing, ``is_customer`` bool, the rest objects with ``None``; a field
+    that is no column is read from ``custom``), read by ``by_ids`` (one join against the staged ids for a
+    large import, not ``IN`` lists of thousands of literals); priorities are not computed (zero)."""
+    standard = sorted(f for f in fields if f in accounts.c and f != "custom")
+    custom = sorted(fields - set(standard))
+    # ``custom`` as the driver gives it (JSON text on SQLite), decoded once per distinct text below.
+    extra = [type_coerce(accounts.c.custom, Text)] if custom else []
+    query = select(accounts.c.account_id, *(accounts.c[f] for f in standard), *extra)
+    rows = sorted(by_ids(conn, query, accounts.c.account_id, account_ids), key=itemgetter(0))
+    values = list(zip(*rows, strict=True)) if rows else [() for _ in range(1 + len(standard) + bool(custom))]
+    columns: dict[str, np.ndarray] = {}
+    for name, column in zip(standard, values[1:], strict=False):
+        kind = bool if name == "is_customer" else np.float64 if name in STANDARD_NUMBER else object
+        columns[name] = np.array(column, dtype=kind)
+    if custom:
+        texts = values[-1]
+        decoded = {t: json.loads(t) for t in set(texts) if isinstance(t, str)}
+        dicts = [decoded.get(t, t) if isinstance(t, str) else t for t in texts]  # PostgreSQL's driver decodes
+        for name in custom:
+            columns[name] = np.array([(c or {}).get(name) for c in dicts], dtype=object)
+    n = len(rows)
+    return Market(ids=np.array(values[0], dtype=object), columns=columns, priority=np.zeros(n), tiebreak=np.zeros(n))
 
 
 def flag_duplicates(conn: Connection, ctx: Context) -> int:
     """Accounts whose normalised domain another active account already has go to the review queue
     (reason ``duplicate``) instead of being dealt twice; the first by id (owned first) stays."""
+    # Domains held twice by any account (read from the domain index alone), then their active members: a
+    # domain held twice but active once is no group.
     groups = conn.execute(
-        select(accounts.c.domain).where(accounts.c.domain.is_not(None), accounts.c.status == "active")
-        .group_by(accounts.c.domain).having(func.count() > 1)
+        select(accounts.c.domain).where(accounts.c.domain.is_not(None)).group_by(accounts.c.domain)
+        .having(func.count() > 1)
     ).scalars().all()
     if not groups:
         return 0
-    owned = set(conn.execute(select(account_roles.c.account_id).where(account_roles.c.state == "owned")).scalars())
     members: dict[str, list[tuple[str, str | None]]] = {}
     for chunk in chunks(sorted(groups)):
         for a, domain, dup in conn.execute(select(accounts.c.account_id, accounts.c.domain, accounts.c.duplicate_of)
                                            .where(accounts.c.domain.in_(chunk), accounts.c.status == "active")):
             members.setdefault(domain, []).append((a, dup))
+    members = {domain: items for domain, items in members.items() if len(items) > 1}
+    owned = {r.account_id for r in by_ids(
+        conn, select(account_roles.c.account_id).where(account_roles.c.state == "owned"), account_roles.c.account_id,
+        sorted({a for items in members.values() for a, _ in items}))}
     flagged: list[tuple[str, str]] = []
     for items in members.values():
         ordered = sorted(items, key=lambda x: (x[0] not in owned, x[0]))

@@ -9,13 +9,20 @@ the compiled-parameter set built per row, which cost more than the database's ow
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import JSON, Column, Connection, MetaData, Table, Text
 
-__all__ = ["delete_rows", "insert_columns", "insert_dicts", "insert_rows", "stage_keys", "update_rows"]
+__all__ = [
+    "delete_rows", "insert_columns", "insert_dicts", "insert_rows", "secondary_indexes_deferred", "stage_keys",
+    "update_rows",
+]
+
+DEFER_INDEXES_FROM = 50_000
+"""Inserts of fewer rows keep every index up to date as they go (see :func:`secondary_indexes_deferred`)."""
 
 _STAGING = MetaData()
 STAGED_KEYS = Table("staged_keys", _STAGING, Column("k", Text, primary_key=True), prefixes=["TEMPORARY"])
@@ -75,6 +82,41 @@ def _bound(
         except (TypeError, KeyError):  # an unhashable value, or one unequal to itself (NaN)
             out[k] = [process(v) for v in column]
     return out
+
+
+@contextmanager
+def secondary_indexes_deferred(conn: Connection, table: Table, adding: int) -> Iterator[None]:
+    """SQLite, for a bulk insert of ``adding`` rows into a table that holds fewer rows than that: the table's
+    non-unique indexes are dropped meanwhile and built again, from their own stored ``CREATE INDEX`` text,
+    at the end. Building an index once from all the rows costs a fraction of keeping it up to date row by
+    row in random key order (a million accounts by domain: about 3 s less).
+
+    In the caller's transaction: SQLite's DDL is transactional, so a rollback puts the indexes back as they
+    were, and other connections keep reading the last committed state (indexes included) meanwhile. Unique
+    indexes stay, and so do their checks. Anything else (a small insert, a large table, PostgreSQL, where
+    dropping an index would lock the table for its readers) leaves the indexes alone.
+    """
+    if conn.dialect.name != "sqlite" or adding < DEFER_INDEXES_FROM or _holds_at_least(conn, table, adding):
+        yield
+        return
+    found = conn.exec_driver_sql(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL",
+        (table.name,),
+    ).all()
+    deferred = [(name, sql) for name, sql in found if not sql.lstrip().upper().startswith("CREATE UNIQUE")]
+    quote = conn.dialect.identifier_preparer.quote
+    for name, _ in deferred:
+        conn.exec_driver_sql(f"DROP INDEX {quote(name)}")
+    yield
+    for _, sql in deferred:
+        conn.exec_driver_sql(sql)
+
+
+def _holds_at_least(conn: Connection, table: Table, n: int) -> bool:
+    """Whether ``table`` has ``n`` rows or more (counting no further than ``n``)."""
+    quote = conn.dialect.identifier_preparer.quote
+    found = conn.exec_driver_sql(f"SELECT count(*) FROM (SELECT 1 FROM {quote(table.name)} LIMIT {int(n)}) AS t")
+    return int(found.scalar_one()) >= n
 
 
 def _rows_bound(
