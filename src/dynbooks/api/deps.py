@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -24,7 +24,7 @@ from dynbooks.services.context import Context
 from dynbooks.settings import Settings
 from dynbooks.store.data_version import DataVersion
 
-__all__ = ["ApiUser", "AppState", "Ctx", "State", "bearer", "require_scope", "state_of"]
+__all__ = ["ApiUser", "AppState", "Ctx", "State", "app_state", "bearer", "require_scope", "state_of"]
 
 
 @dataclass
@@ -50,10 +50,16 @@ class AppState:
         return Context(engine=self.engine, config=self.config, now=self.now(), actor=actor, wait=self.settings.wait)
 
 
-def state_of(request: Request) -> AppState:
+def app_state(request: Request) -> AppState:
     state = request.app.state.dynbooks
     assert isinstance(state, AppState)
     return state
+
+
+# Dependencies that do no I/O are ``async``: FastAPI runs a plain ``def`` dependency in the thread pool, a
+# thread hop per dependency per request that cost more than a cached page.
+async def state_of(request: Request) -> AppState:
+    return app_state(request)
 
 
 State = Annotated[AppState, Depends(state_of)]
@@ -74,17 +80,17 @@ def _api_user(state: State, credentials: Annotated[HTTPAuthorizationCredentials 
 ApiUser = Annotated[User, Depends(_api_user)]
 
 
-def _api_context(state: State, user: ApiUser) -> Context:
+async def _api_context(state: State, user: ApiUser) -> Context:
     return state.context(f"api:{user.email}")
 
 
 Ctx = Annotated[Context, Depends(_api_context)]
 
 
-def require_scope(scope: str) -> Callable[[User], User]:
+def require_scope(scope: str) -> Callable[[User], Awaitable[User]]:
     """A dependency that refuses (403) a token without ``scope``."""
 
-    def check(user: ApiUser) -> User:
+    async def check(user: ApiUser) -> User:
         if scope not in user.scopes:
             raise HTTPException(403, f"this token has no {scope!r} scope")
         return user

@@ -51,23 +51,38 @@ class VersionedCache(Generic[T]):
         self.size = size
         self._entries: OrderedDict[Hashable, _Entry[T]] = OrderedDict()
         self._lock = threading.Lock()
+        self._computing: dict[Hashable, threading.Lock] = {}
         self.hits = 0
         self.misses = 0
 
     def get(self, key: Hashable, now: Now, compute: Callable[[], Timed[T]]) -> T:
         version = self.versions.current()  # before the data is read: see store/data_version.py
+        hit = self._hit(key, version, now)
+        if hit is not None:
+            return hit.answer.value
+        # One computation per key at a time: readers that miss together wait for the first one's answer
+        # instead of each computing it (after a change, every open book page would otherwise recompute).
+        with self._lock:
+            computing = self._computing.setdefault(key, threading.Lock())
+        with computing:
+            hit = self._hit(key, version, now)
+            if hit is not None:
+                return hit.answer.value
+            answer = compute()
+            with self._lock:
+                self.misses += 1
+                self._entries[key] = _Entry(version, now.horizon, answer)
+                self._entries.move_to_end(key)
+                while len(self._entries) > self.size:
+                    self._entries.popitem(last=False)
+        return answer.value
+
+    def _hit(self, key: Hashable, version: str, now: Now) -> _Entry[T] | None:
         with self._lock:
             entry = self._entries.get(key)
             if entry is not None and entry.version == version \
                     and entry.computed_for <= now.horizon < entry.answer.valid_until:
                 self._entries.move_to_end(key)
                 self.hits += 1
-                return entry.answer.value
-            self.misses += 1
-        answer = compute()
-        with self._lock:
-            self._entries[key] = _Entry(version, now.horizon, answer)
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.size:
-                self._entries.popitem(last=False)
-        return answer.value
+                return entry
+        return None

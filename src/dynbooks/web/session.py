@@ -150,7 +150,7 @@ def _web_user(request: Request, state: State) -> User:
 WebUser = Annotated[User, Depends(_web_user)]
 
 
-def _web_context(state: State, user: WebUser) -> Context:
+async def _web_context(state: State, user: WebUser) -> Context:  # no I/O: no thread hop (api/deps.py)
     return state.context(f"web:{user.email}")
 
 
