@@ -1,8 +1,10 @@
 """Benchmark of the web app and the API on one worker: ``python -m dynbooks.bench.web [--accounts N] [--json]``.
 
 Setup (not timed): a copy of the cached benchmark world (:mod:`dynbooks.bench.world`, SQLite), a rep user and
-an admin token, and ``dynbooks serve`` on a loopback port (one uvicorn worker, no scheduler). Measured, each
-a bounded number of requests from ``--clients`` threads on this machine:
+an admin token, and ``dynbooks serve`` on a loopback port (one uvicorn worker, no scheduler). The load comes
+from ``wrk`` (Debian's package ``wrk``: a C load generator, so that the client is not what is measured) with
+``--clients`` connections for ``--seconds`` each; without ``wrk`` on the PATH, from ``--clients`` Python
+threads (httpx) sending ``--requests`` in all, which saturate a core before the server does. Measured:
 
 - ``book``: the rep's book page (``GET /book``, HTML, a full book of the world's biggest rule);
 - ``webhook``: ``POST /api/webhooks/activities``, one meaningful activity for an account of that book, with an
@@ -11,8 +13,10 @@ a bounded number of requests from ``--clients`` threads on this machine:
 - ``hand_raise``: ``POST /api/webhooks/signals`` with one ``demo_request`` for a pool account, one at a time:
   the time until the answer, which comes after the account was routed.
 
-Each figure: requests per second (completed ÷ wall time) and the latency percentiles in milliseconds, the
-answers 202 (queued in the webhook inbox while the cycle held SQLite's write lock), and the load average.
+Each figure: requests per second (completed ÷ wall time) and the latency percentiles in milliseconds (wrk's
+own when wrk runs; the hand-raise's always from one Python client, one request at a time), the answers 202
+(queued in the webhook inbox while the cycle held SQLite's write lock), and the load average; with wrk,
+``within_cycle`` says whether the cycle outlasted the run (else part of it ran after the cycle).
 ``cycle_webhook.applied`` counts the cycle-time activities in the database after the cycle: it equals the
 answered requests when each delivery was applied exactly once. ``--pin`` separates server and clients by CPU.
 """
@@ -23,6 +27,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -102,6 +107,73 @@ def _load(base: str, clients: int, count: int, request: Any, stop: threading.Eve
                                                              "load": _load_average()}
 
 
+_WRK_LUA = """
+local threads = {}
+local next_id = 0
+function setup(thread)
+  next_id = next_id + 1
+  thread:set("id", next_id)
+  table.insert(threads, thread)
+end
+sent, queued, errors = 0, 0, 0
+%(request)s
+function response(status, headers, body)
+  if status == 202 then queued = queued + 1 end
+  if status ~= 200 and status ~= 202 then errors = errors + 1 end
+end
+function done(summary, latency, requests)
+  local q, e = 0, 0
+  for _, t in ipairs(threads) do q = q + t:get("queued"); e = e + t:get("errors") end
+  io.write(string.format("DYNBOOKS queued=%%d errors=%%d\\n", q, e))
+end
+"""
+
+_WEBHOOK_LUA = """
+local accounts = {%(accounts)s}
+function request()
+  sent = sent + 1
+  local key = "%(tag)s-" .. id .. "-" .. sent
+  local body = '[{"account_id": "' .. accounts[(sent %% #accounts) + 1] .. '", "rep_id": "%(rep)s", "type": "call", '
+    .. '"occurred_at": "2026-03-02T09:00:00Z", "activity_id": "bench-' .. key .. '"}]'
+  return wrk.format("POST", "/api/webhooks/activities", {["Content-Type"] = "application/json",
+    ["Authorization"] = "Bearer %(token)s", ["Idempotency-Key"] = key}, body)
+end
+"""
+
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
+
+
+def _ms(text: str) -> float:
+    number, unit = re.fullmatch(r"([0-9.]+)([a-z]+)", text).groups()  # type: ignore[union-attr]
+    return round(float(number) * _UNITS[unit], 1)
+
+
+def _wrk(base: str, path: str, clients: int, seconds: float, *, headers: dict[str, str] | None = None,
+         request_lua: str = "") -> dict[str, Any]:
+    """``wrk`` against ``base + path`` for ``seconds`` with ``clients`` connections (one thread): its own
+    latency percentiles, and the 202 and error answers counted by a Lua ``response`` hook."""
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(_WRK_LUA % {"request": request_lua})
+    command = ["wrk", "-t1", f"-c{clients}", f"-d{max(1, round(seconds))}s", "--latency", "--timeout", "60s",
+               "-s", script.name]
+    for name, value in (headers or {}).items():
+        command += ["-H", f"{name}: {value}"]
+    try:
+        out = subprocess.run([*command, base + path], capture_output=True, text=True, check=True).stdout
+    finally:
+        os.unlink(script.name)
+    percentiles = dict(re.findall(r"^\s+(50|99)(?:\.0+)?%\s+(\S+)$", out, flags=re.M))
+    requests, wall, unit = re.search(r"(\d+) requests in ([0-9.]+)(\w+)", out).groups()  # type: ignore[union-attr]
+    wall_s = _ms(wall + unit) / 1000
+    counted = re.search(r"DYNBOOKS queued=(\d+) errors=(\d+)", out)
+    timeouts = re.search(r"timeout (\d+)", out)
+    return {"requests": int(requests), "rps": round(int(requests) / wall_s, 1),
+            "p50_ms": _ms(percentiles["50"]), "p99_ms": _ms(percentiles["99"]),
+            "max_ms": _ms(re.search(r"Latency\s+\S+\s+\S+\s+(\S+)", out).group(1)),  # type: ignore[union-attr]
+            "errors": int(counted.group(2)) + (int(timeouts.group(1)) if timeouts else 0) if counted else None,
+            "queued": int(counted.group(1)) if counted else None, "load": _load_average(), "client": "wrk"}
+
+
 def _count(url: str, sql: str) -> int:
     engine = connect(url)
     try:
@@ -117,6 +189,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--clients", type=int, default=8)
     p.add_argument("--requests", type=int, default=2000)
     p.add_argument("--hand-raises", type=int, default=100)
+    p.add_argument("--seconds", type=float, default=10.0, help="length of each wrk run")
+    p.add_argument("--python-client", action="store_true", help="load from Python threads even if wrk is installed")
     p.add_argument("--json", action="store_true")
     p.add_argument("--pin", action="store_true",
                    help="pin the server to CPU 0 and the clients and the cycle to the other CPUs")
@@ -183,9 +257,21 @@ def main(argv: list[str] | None = None) -> int:
         result: dict[str, Any] = {"accounts": args.accounts, "clients": args.clients, "book_size": size,
                                   "cpus": os.cpu_count(), "pinned": args.pin}
         _load(base, 2, 20, book)  # warm-up
-        result["idle_book"] = _load(base, args.clients, args.requests, book)
-        result["idle_webhook"] = _load(base, args.clients, args.requests, activity("idle"))
-        for name, request in (("cycle_book", book), ("cycle_webhook", activity("cycle"))):
+        use_wrk = shutil.which("wrk") is not None and not args.python_client
+        accounts_lua = ", ".join(f'"{a}"' for a in mine)
+
+        def measure(what: str, tag: str, stop: threading.Event | None = None) -> dict[str, Any]:
+            if not use_wrk:
+                return _load(base, args.clients, args.requests, book if what == "book" else activity(tag), stop)
+            if what == "book":
+                return _wrk(base, "/book", args.clients, args.seconds,
+                            headers={"Cookie": f"dynbooks_session={session}"})
+            return _wrk(base, "", args.clients, args.seconds, request_lua=_WEBHOOK_LUA % {
+                "accounts": accounts_lua, "tag": tag, "rep": rep, "token": token})
+
+        result["idle_book"] = measure("book", "idle")
+        result["idle_webhook"] = measure("webhook", "idle")
+        for name, what in (("cycle_book", "book"), ("cycle_webhook", "webhook")):
             stop = threading.Event()
             t0 = time.perf_counter()
             cycle = subprocess.Popen([exe, "cycle", "--wait", "600", *common], stdout=subprocess.DEVNULL,
@@ -193,8 +279,9 @@ def main(argv: list[str] | None = None) -> int:
             watcher = threading.Thread(target=lambda c=cycle, s=stop: (c.wait(), s.set()))
             watcher.start()
             time.sleep(0.5)  # the cycle has started and holds the lock
-            result[name] = _load(base, args.clients, args.requests, request, stop) | {
-                "cycle_s": None}
+            result[name] = measure(what, "cycle", stop) | {"cycle_s": None}
+            # wrk runs for --seconds: every request fell within the cycle only if the cycle outlasted it.
+            result[name]["within_cycle"] = not stop.is_set()
             watcher.join()
             result[name]["cycle_s"] = round(time.perf_counter() - t0, 1)
         # Every cycle-time delivery applied exactly once (queued ones after the cycle committed): each
