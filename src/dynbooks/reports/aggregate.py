@@ -31,6 +31,7 @@ from sqlalchemy import (
     null,
     or_,
     select,
+    true,
 )
 
 from dynbooks.domain.clock import Now, day_number
@@ -139,8 +140,9 @@ def _flag(cond: ColumnElement[bool]) -> ColumnElement[int]:
 def _unflattened(query: Any, conn: Connection) -> Any:
     """On SQLite, a sub-query that an aggregate reads is flattened into it, and its correlated sub-queries
     then run once per use (for the GROUP BY key and again for the output); a LIMIT (-1: none) keeps it a
-    co-routine, each evaluated once per row."""
-    return query.limit(-1) if conn.dialect.name == "sqlite" else query
+    co-routine, each evaluated once per row. PostgreSQL flattens it too (the key's expression, sub-plans
+    and all, copied into the GROUP BY and the sort): OFFSET 0 keeps it a sub-query there."""
+    return query.limit(-1) if conn.dialect.name == "sqlite" else query.offset(0)
 
 
 # --- owned rows ---------------------------------------------------------------------------------------
@@ -330,14 +332,19 @@ def account_cube(
     # One integer key per account (rule flags, NBTAM, bucket: bits), beside the fit score: SQLite sorts to
     # group, and one key sorts much faster than k + 3 of them.
     nb = _flag(and_(accounts.c.is_customer == false(), not_(facts.open_opportunity())))
-    code = _bits([*(_flag(compile_filter(r.filter, dialect)) for r in rules), nb]) \
-        + bucket_of(facts.last_meaningful()) * (1 << (k + 1))
-    tam_rows = select(code.label("code"), (accounts.c.fit_score if fit else null()).label("fit")) \
-        .where(in_tam(config, rules, dialect))
-    everyone = _grouped(conn, tam_rows)
+    flags = _bits([*(_flag(compile_filter(r.filter, dialect)) for r in rules), nb])
+
+    def tam_rows(where: ColumnElement[bool]) -> Any:
+        # The last activity once per account (a sub-query), then its bucket: the bucket reads it 4 times.
+        inner = _unflattened(select(flags.label("flags"), facts.last_meaningful().label("last"),
+                                    (accounts.c.fit_score if fit else null()).label("fit"))
+                             .where(in_tam(config, rules, dialect), where), conn).subquery("tam")
+        return select((inner.c.flags + bucket_of(inner.c["last"]) * (1 << (k + 1))).label("code"), inner.c.fit)
+
+    everyone = _grouped(conn, tam_rows(true()))
     # The live-signal band: the same groups over the accounts with a live signal, read from the signals
     # side (few accounts), and the rest by difference — no probe of the signals per TAM account.
-    live = _grouped(conn, tam_rows.where(accounts.c.account_id.in_(
+    live = _grouped(conn, tam_rows(accounts.c.account_id.in_(
         select(signals.c.account_id).where(live_signals(now))))) if signal else {}
     groups = [(key, True, n) for key, n in sorted(live.items(), key=_sort_key)]
     groups += [(key, False, n - live.get(key, 0)) for key, n in sorted(everyone.items(), key=_sort_key)
