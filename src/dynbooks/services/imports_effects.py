@@ -74,18 +74,20 @@ def record_owners(conn: Connection, ctx: Context, parsed: ParsedFile) -> int:
         return 0
     current: dict[tuple[str, str], Any] = {
         (r.account_id, r.role): r
-        for r in by_ids(conn, select(account_roles), account_roles.c.account_id, sorted({a for a, _ in wanted}))
+        for r in by_ids(conn, select(account_roles), account_roles.c.account_id, list({a for a, _ in wanted}))
     }
     rule_of_rep = dict(conn.execute(select(reps.c.rep_id, reps.c.book_rule)).all())
-    todo = {k: rep for k, rep in wanted.items() if not (k in current and current[k].rep_id == rep)}
+    todo = wanted if not current else {
+        k: rep for k, rep in wanted.items() if not (k in current and current[k].rep_id == rep)}
     if not todo:
         return 0
-    apply_moves(conn, ctx, [
-        Move(a, role, current[(a, role)].state, "pool", "unassigned", "imported", rep_id=current[(a, role)].rep_id,
-             rule=current[(a, role)].rule)
-        for (a, role) in sorted(todo) if (a, role) in current
-    ])
     keys = sorted(todo)
+    if current:
+        apply_moves(conn, ctx, [
+            Move(a, role, current[(a, role)].state, "pool", "unassigned", "imported",
+                 rep_id=current[(a, role)].rep_id, rule=current[(a, role)].rule)
+            for (a, role) in keys if (a, role) in current
+        ])
     n, stamp = len(keys), naive(ctx.now.stamp)
     ids, roles = [a for a, _ in keys], [role for _, role in keys]
     owners = list(map(todo.__getitem__, keys))
@@ -149,7 +151,7 @@ def _segment_market(conn: Connection, account_ids: list[str], fields: set[str]) 
         columns[name] = np.array(column, dtype=kind)
     if custom:
         texts = values[-1]
-        decoded = {t: json.loads(t) for t in set(texts) if isinstance(t, str)}
+        decoded = {t: json.loads(t) for t in {t for t in texts if isinstance(t, str)}}
         dicts = [decoded.get(t, t) if isinstance(t, str) else t for t in texts]  # PostgreSQL's driver decodes
         for name in custom:
             columns[name] = np.array([(c or {}).get(name) for c in dicts], dtype=object)
