@@ -527,3 +527,28 @@ def test_column_converters_either_agree_with_cell_converters_or_defer_to_them(ce
             continue
         assert fast == [single(c) for c in cells]
 
+
+
+def test_good_rows_are_held_column_by_column_bad_rows_leave_every_column_and_equal_customs_share_one_dict(
+    tmp_path: Path,
+) -> None:
+    lines = ["account_id,name,employees,inbound"]
+    lines += [f"A{i},Acme {i},{'many' if i == 3 else i},{'true' if i % 2 else 'false'}" for i in range(8)]
+    parsed = read_csv(write(tmp_path, "\n".join(lines) + "\n"), "accounts")
+    assert [e.line for e in parsed.errors] == [5]
+    assert parsed.count == 7 and parsed.lines == [2, 3, 4, 6, 7, 8, 9]
+    assert parsed.values["account_id"] == ["A0", "A1", "A2", "A4", "A5", "A6", "A7"]
+    assert parsed.values["employees"] == [0, 1, 2, 4, 5, 6, 7]
+    assert all(len(column) == 7 for column in parsed.values.values())
+    customs = parsed.values["custom"]
+    assert customs == [{"inbound": i % 2 == 1} for i in (0, 1, 2, 4, 5, 6, 7)]
+    assert len({id(c) for c in customs}) == 2  # seven rows, two distinct values, two dicts
+    assert parsed.rows[3] == {"account_id": "A4", "name": "Acme 4", "employees": 4, "custom": {"inbound": False},
+                              "duplicate_key": None}
+
+
+def test_activities_without_an_id_column_get_derived_ids_in_the_columns(tmp_path: Path) -> None:
+    path = write(tmp_path, "account_id,rep_id,type,occurred_at\nA1,r1,call,2026-03-01\nA1,r1,call,2026-03-02\n")
+    parsed = read_csv(path, "activities")
+    ids = parsed.values["activity_id"]
+    assert len(ids) == 2 and len(set(ids)) == 2 and all(i.startswith("h:") for i in ids)
