@@ -72,10 +72,27 @@ def _rotation(conn: Connection, reps: list[Rep], event_type: str, reason: str) -
     return [by_id[r] for r in round_robin(list(by_id), last)]
 
 
-def _room(conn: Connection, ctx: Context, rep: Rep, role: str, rule: BookRule, market: Market, i: int) -> int:
-    """Free capacity of ``rep``'s book in the segment account ``i`` falls in."""
-    counts = book_counts(conn, role, [rep.rep_id])
-    return free_capacity(rep, rule, counts, ctx.now.day).get(segment_for(market, i, rule), 0)
+ASK_ONE_BY_ONE = 3
+"""Reps asked one book at a time before the rest are counted together."""
+
+
+def _first_with_room(conn: Connection, ctx: Context, order: list[Rep], role: str, rule_of: dict[str, BookRule],
+                     market: Market, i: int) -> Rep | None:
+    """The first rep in round-robin order with room for account ``i`` in its segment, or None.
+
+    Usually the first asked has room: the first few books are counted one at a time (one index range
+    each). When they are full, so are most (after a cycle every book is), and asking the others one by
+    one cost a statement per rep (~80 ms at 200 reps): their books are counted in one grouped query."""
+    def room(rep: Rep, counts: dict[tuple[str, str | None], int]) -> int:
+        rule = rule_of[rep.book_rule]
+        return free_capacity(rep, rule, counts, ctx.now.day).get(segment_for(market, i, rule), 0)
+
+    for rep in order[:ASK_ONE_BY_ONE]:
+        if room(rep, book_counts(conn, role, [rep.rep_id])) > 0:
+            return rep
+    rest = order[ASK_ONE_BY_ONE:]
+    counts = book_counts(conn, role, [r.rep_id for r in rest]) if rest else {}
+    return next((r for r in rest if room(r, counts) > 0), None)
 
 
 def _cooled(conn: Connection, ctx: Context, account_id: str, role: str, rules: dict[str, BookRule]) -> set[str]:
@@ -116,9 +133,7 @@ def route_now(
     if not reps:
         return None
     order = _rotation(conn, reps, event_type, reason)
-    # Reps in round-robin order, each book counted only when its turn comes (from the index): the first
-    # with room takes the account, usually the first asked.
-    chosen = next((r for r in order if _room(conn, ctx, r, role, rule_of[r.book_rule], market, i) > 0), None)
+    chosen = _first_with_room(conn, ctx, order, role, rule_of, market, i)
     bumped: str | None = None
     over = False
     if chosen is None:
