@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -19,7 +20,7 @@ from sqlalchemy import Engine
 from dynbooks.domain.clock import Now
 from dynbooks.domain.rules import Config
 from dynbooks.services.auth import User, user_for_token
-from dynbooks.services.cache import VersionedCache
+from dynbooks.services.cache import Timed, VersionedCache
 from dynbooks.services.context import Context
 from dynbooks.settings import Settings
 from dynbooks.store.data_version import DataVersion
@@ -35,11 +36,12 @@ class AppState:
     engine: Engine
     config: Config
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
-    pages: VersionedCache[Any] = field(init=False)
-    """Rendered parts of read pages, valid per data version and clock interval (services/cache.py)."""
+    cache: VersionedCache[Any] = field(init=False)
+    """Read answers (users of sessions and tokens, rendered book tables), valid per data version and clock
+    interval (services/cache.py): a commit anywhere, a deactivated user included, shows at the next request."""
 
     def __post_init__(self) -> None:
-        self.pages = VersionedCache(DataVersion(self.engine))
+        self.cache = VersionedCache(DataVersion(self.engine), size=1024)
 
     def now(self) -> Now:
         if self.settings.as_of is not None:
@@ -70,11 +72,18 @@ bearer = HTTPBearer(auto_error=False, description="An API token from `dynbooks t
 def _api_user(state: State, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> User:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise HTTPException(401, "send Authorization: Bearer TOKEN", headers={"WWW-Authenticate": "Bearer"})
-    with state.engine.connect() as conn:
-        user = user_for_token(conn, credentials.credentials)
+    token = credentials.credentials
+    user = state.cache.get(("token", hashlib.sha256(token.encode()).hexdigest()), state.now(),
+                           lambda: Timed.always(_token_user(state, token)))
     if user is None:
         raise HTTPException(401, "bad or revoked token", headers={"WWW-Authenticate": "Bearer"})
+    assert isinstance(user, User)
     return user
+
+
+def _token_user(state: AppState, token: str) -> User | None:
+    with state.engine.connect() as conn:
+        return user_for_token(conn, token)
 
 
 ApiUser = Annotated[User, Depends(_api_user)]

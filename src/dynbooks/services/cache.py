@@ -17,7 +17,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Generic, TypeVar
 
 from dynbooks.domain.clock import Now
@@ -34,6 +34,11 @@ class Timed(Generic[T]):
 
     value: T
     valid_until: datetime
+
+    @classmethod
+    def always(cls, value: T) -> Timed[T]:
+        """An answer the clock never changes (only a commit does)."""
+        return cls(value, datetime.max.replace(tzinfo=UTC))
 
 
 @dataclass(frozen=True)

@@ -151,7 +151,7 @@ def rep_book(request: Request, rep_id: str, ctx: WebCtx, user: WebUser) -> Respo
 
 def _book_page(request: Request, ctx: Context, user: User, rep_id: str) -> Response:
     check_rep(ctx, user, rep_id)
-    head, table = app_state(request).pages.get(("book", rep_id), ctx.now, lambda: _book_table(ctx, rep_id))
+    head, table = app_state(request).cache.get(("book", rep_id), ctx.now, lambda: _book_table(ctx, rep_id))
     return render(request, "book.html", book=head, own=user.rep_id == rep_id, table=table)
 
 

@@ -10,8 +10,9 @@ HttpOnly, SameSite=Lax, and Secure unless the app is reached on a loopback host.
   every session of that user, copies of the cookie included ("sign out everywhere").
 
 None of this writes per request (a page view must never wait for a cycle's write lock on SQLite): the
-stamp is read with the user, in the one query that loads them. The user is read from the database on
-every request: a deactivated user is out at once.
+stamp is read with the user, in the one query that loads them. The user is read from the database, or from
+the app's read cache while no commit has happened since (services/cache.py): a deactivated user, or a
+logout elsewhere, is out at the next request.
 
 Every form carries ``csrf_token``, which must equal the session's (the login form's is checked against a
 short-lived pre-login cookie, so that a login cannot be forged either).
@@ -31,6 +32,7 @@ from itsdangerous import BadSignature, TimestampSigner, URLSafeTimedSerializer
 
 from dynbooks.api.deps import AppState, State
 from dynbooks.services.auth import User, get_user
+from dynbooks.services.cache import Timed
 from dynbooks.services.context import Context
 
 __all__ = ["COOKIE", "LOGIN_COOKIE", "CsrfForm", "LoginRequired", "LoginThrottle", "WebCtx", "WebUser", "csrf_matches",
@@ -134,17 +136,22 @@ def _web_user(request: Request, state: State) -> User:
     data = session_of(request, state)
     user = None
     if data is not None:
-        with state.engine.connect() as conn:
-            user = get_user(conn, int(data.get("uid", -1)))
+        uid = int(data.get("uid", -1))
+        user = state.cache.get(("user", uid), state.now(), lambda: Timed.always(_load_user(state, uid)))
     if user is not None and data is not None and user.sessions_valid_after is not None \
             and data["iat"] <= user.sessions_valid_after.timestamp():
         user = None  # signed in before the user's sessions were ended (logout everywhere)
-    if user is None or data is None:
+    if not isinstance(user, User) or data is None:
         raise LoginRequired(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
     request.state.csrf = data["csrf"]
     request.state.user = user
     request.state.session, request.state.app_state = data, state
     return user
+
+
+def _load_user(state: AppState, user_id: int) -> User | None:
+    with state.engine.connect() as conn:
+        return get_user(conn, user_id)
 
 
 WebUser = Annotated[User, Depends(_web_user)]
