@@ -202,6 +202,9 @@ def owned_groups(conn: Connection, config: Config, now: Now, *, fit: bool = Fals
         )
         .select_from(ar.join(accounts, accounts.c.account_id == ar.c.account_id))
         .where(ar.c.state == "owned")
+        # In account order (ix_account_roles_report_owned): the accounts' facts are then read in index
+        # order, not at random (PostgreSQL at 5M: 1.26 -> 0.74 s; SQLite reads them so unasked).
+        .order_by(ar.c.account_id)
         # Materialised: a probe runs once per row, not once per use in the aggregates below.
         .cte("owned")
         .prefix_with("MATERIALIZED")
