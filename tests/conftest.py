@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import uuid
 from collections.abc import Iterator
@@ -12,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 from sqlalchemy import text
 
+from dynbooks.services import auth
 from dynbooks.store.db import connect, normalise_url
 
 PG = os.environ.get("DYNBOOKS_TEST_POSTGRES_URL")
@@ -25,6 +27,20 @@ settings.register_profile("nightly", max_examples=1000, stateful_step_count=30, 
                           suppress_health_check=_SLOW_OK)
 if os.environ.get("HYPOTHESIS_PROFILE"):
     settings.load_profile(os.environ["HYPOTHESIS_PROFILE"])
+_real_hash_password = auth.hash_password
+_hash_once = functools.cache(_real_hash_password)
+
+
+@pytest.fixture(autouse=True)
+def _one_argon2_hash_per_password(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Users added in a test process share one real Argon2id hash (argon2-cffi's defaults, its own salt) per
+    password: an org's four users cost one hash, not four per test (0.1-1 s each on a loaded machine).
+    Sign-ins still verify that real hash. Tests marked ``real_password_hashing`` hash every password anew
+    (tests/unit/test_passwords.py checks the parameters and that every user gets a salt of its own)."""
+    if request.node.get_closest_marker("real_password_hashing") is None:
+        monkeypatch.setattr(auth, "hash_password", _hash_once)
+
+
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)] if PG else ["sqlite"]
 
 

@@ -33,17 +33,26 @@ class Cli:
         return json.loads(p.stdout)
 
 
-@pytest.fixture
-def cli(tmp_path: Path) -> Cli:
-    (tmp_path / "dynbooks.toml").write_text(TOML)
-    (tmp_path / "reps.csv").write_text("rep_id,name,book_rule\nA,Ann,team\nB,Bob,team\n")
+@pytest.fixture(scope="module")
+def initialised(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder where ``dynbooks init`` and two imports ran (once per module: three processes)."""
+    folder = tmp_path_factory.mktemp("cli")
+    (folder / "dynbooks.toml").write_text(TOML)
+    (folder / "reps.csv").write_text("rep_id,name,book_rule\nA,Ann,team\nB,Bob,team\n")
     rows = "\n".join(f"X{i},Co {i},{90 - i}.5" for i in range(8))
-    (tmp_path / "accounts.csv").write_text("account_id,name,fit_score\n" + rows + "\n")
-    c = Cli(tmp_path)
+    (folder / "accounts.csv").write_text("account_id,name,fit_score\n" + rows + "\n")
+    c = Cli(folder)
     c.doc("init")
-    c.doc("import", "reps", str(tmp_path / "reps.csv"))
-    c.doc("import", "accounts", str(tmp_path / "accounts.csv"))
-    return c
+    c.doc("import", "reps", str(folder / "reps.csv"))
+    c.doc("import", "accounts", str(folder / "accounts.csv"))
+    return folder
+
+
+@pytest.fixture
+def cli(initialised: Path, tmp_path: Path) -> Cli:
+    """A copy of that folder, database included, for this test alone."""
+    shutil.copytree(initialised, tmp_path, dirs_exist_ok=True)
+    return Cli(tmp_path)
 
 
 def test_a_cycle_prints_its_counts_and_the_export_shows_the_books(cli: Cli) -> None:
