@@ -12,7 +12,7 @@ from sqlalchemy import Connection, Engine, func, select, text
 from dynbooks.config import load_config
 from dynbooks.domain.clock import Now
 from dynbooks.sample import generate
-from dynbooks.services import imports_effects
+from dynbooks.services import imports, imports_effects
 from dynbooks.services.context import Context
 from dynbooks.services.imports import import_file
 from dynbooks.services.market import load_market
@@ -54,6 +54,7 @@ def test_a_bulk_import_stores_the_owners_segments_the_market_gives_and_keeps_eve
     # The bulk paths at a small size: deferred indexes, staged joins instead of IN lists.
     monkeypatch.setattr(bulk, "DEFER_INDEXES_FROM", 100)
     monkeypatch.setattr(imports_effects, "STAGE_ABOVE", 50)
+    monkeypatch.setattr(imports, "COMPARE_SLICE", 700)
     engine = connect(db_url)
     upgrade(engine)
     schema = _indexes(engine)
@@ -77,6 +78,17 @@ def test_a_bulk_import_stores_the_owners_segments_the_market_gives_and_keeps_eve
     again = import_file(ctx, "accounts", sample / "accounts.csv")
     assert (again["inserted"], again["updated"], again["unchanged"], again["owners_recorded"]) == (0, 0, 3000, 0)
     assert _counts(engine) == before
+
+    lines = (sample / "accounts.csv").read_text().splitlines(keepends=True)
+    cells = lines[2000].split(",")
+    cells[1] = "Renamed Ltd"
+    lines[2000] = ",".join(cells)
+    (sample / "changed.csv").write_text("".join(lines))
+    third = import_file(ctx, "accounts", sample / "changed.csv")
+    assert (third["inserted"], third["updated"], third["unchanged"]) == (0, 1, 2999)
+    with engine.connect() as conn:
+        assert conn.execute(select(accounts.c.name).where(accounts.c.account_id == cells[0])).scalar_one() == \
+            "Renamed Ltd"
 
 
 def test_indexes_dropped_for_a_bulk_load_come_back_when_it_is_rolled_back(

@@ -14,6 +14,7 @@ pool and are redistributed, and new or reactivated reps are filled.
 from __future__ import annotations
 
 import gc
+import operator
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -42,6 +43,8 @@ from dynbooks.store.schema import accounts, activities, opportunities, reps, sig
 __all__ = ["import_file"]
 
 INSERT_SLICE = 50_000
+COMPARE_SLICE = 100_000
+"""Rows of a file compared with their stored rows at a time (a join against their staged ids each)."""
 
 TABLES: dict[str, tuple[Table, str]] = {
     "accounts": (accounts, "account_id"),
@@ -187,27 +190,35 @@ def _upsert_columns(
         return {"inserted": 0, "updated": 0, "unchanged": 0}, {}
     k = columns.index(key)
     ids = values[k]
-    existing = {found[key]: dict(found) for found in map(attrgetter("_mapping"), by_ids(
-        conn, select(table), table.c[key], ids))}
-    if not existing and not changes and len(set(ids)) == len(ids):
+    compared = [(j, c) for j, c in enumerate(columns) if c != "updated_at"]
+    at = [j for j, _ in compared]
+    empty = conn.execute(select(table.c[key]).limit(1)).first() is None
+    if empty and not changes and len(set(ids)) == len(ids):
         with secondary_indexes_deferred(conn, table, len(ids)):
             for start in range(0, len(ids), INSERT_SLICE):
                 insert_columns(conn, table, columns, [column[start:start + INSERT_SLICE] for column in values])
         return {"inserted": len(ids), "updated": 0, "unchanged": 0}, {}
-    rows: list[tuple[Any, ...]] = list(zip(*values, strict=True))
-    compared = [(j, c) for j, c in enumerate(columns) if c != "updated_at"]
     new: list[tuple[Any, ...]] = []
     changed_rows: list[tuple[Any, ...]] = []
     changed: Changed = {}
     unchanged = 0
-    if not existing:
-        new = rows
-    else:
-        for row in rows:
+    # With ``changes`` the stored rows are read whole (to say what changed), all at once; otherwise only the
+    # compared columns, as tuples, a slice of the file at a time (a million stored rows at once would double
+    # the peak memory). Only new and changed rows are kept.
+    step = len(ids) if changes or empty else COMPARE_SLICE
+    query = select(table) if changes else select(*(table.c[c] for _, c in compared))
+    for start in range(0, len(ids), step):
+        found = [] if empty else by_ids(conn, query, table.c[key], ids[start:start + step])
+        if changes:
+            existing: dict[Any, Any] = {r[key]: dict(r) for r in map(attrgetter("_mapping"), found)}
+        else:
+            existing = {r[at.index(k)]: r for r in map(tuple, found)}
+        for row in zip(*(column[start:start + step] for column in values), strict=True):
             before = existing.get(row[k])
             if before is None:
                 new.append(row)
-            elif all(before.get(c) == row[j] for j, c in compared):
+            elif (all(before.get(c) == row[j] for j, c in compared) if changes
+                  else all(map(operator.eq, before, map(row.__getitem__, at)))):
                 unchanged += 1
             else:
                 changed_rows.append(row)
