@@ -56,6 +56,7 @@ from dynbooks.services.context import Context
 from dynbooks.services.history import naive
 from dynbooks.services.idempotency import Idempotency, remember, replay
 from dynbooks.services.imports import TABLES, _effects, _reference_errors, _to_record, _upsert
+from dynbooks.services.webhook_batch import Delivery, apply_together, together
 from dynbooks.store.schema import webhook_inbox
 
 __all__ = ["WEBHOOK_KINDS", "Inbox", "inbox_of", "ingest_rows"]
@@ -138,7 +139,15 @@ def ingest_rows(ctx: Context, kind: str, rows: list[dict[str, Any]], *,
         if ctx.engine.dialect.name != "sqlite":
             return _apply_postgres(ctx, kind, parsed, line_of, key, fingerprint, _moves_ownership(ctx, kind, rows))
         inbox = inbox_of(ctx)
-        if not inbox.queueing(ctx):  # while deliveries wait, a new one waits behind them (arrival order)
+        # While deliveries wait in the inbox, a new one waits behind them (arrival order).
+        how = "busy" if inbox.queueing(ctx) else "alone"
+        if how == "alone" and kind == "activities" and not parsed.errors:  # with those waiting beside it
+            how, value = inbox.together(Delivery(ctx, kind, parsed, line_of, key, fingerprint))
+            if how == "answer":
+                return dict(value)
+            if how == "error":
+                raise value
+        if how == "alone":
             with inbox.writer:
                 try:
                     with _brief_write(ctx, inbox.patience()) as conn:
@@ -262,6 +271,9 @@ class Inbox:
         # in SQLite's busy handler (which sleeps in steps).
         self.writer = threading.Lock()
         self.busy = False
+        self._turn = threading.Lock()  # deliveries waiting to be applied together (together())
+        self._waiting: list[Delivery] = []
+        self._applying = False
         self._state = threading.Lock()
         self._drainer: threading.Thread | None = None
         self._created = False
@@ -298,6 +310,51 @@ class Inbox:
         with self.engine.connect() as conn:
             return list(conn.execute(select(webhook_inbox).where(webhook_inbox.c.error.is_(None))
                                      .order_by(webhook_inbox.c.id).limit(limit)))
+
+    def together(self, delivery: Delivery) -> tuple[str, Any]:
+        """Apply ``delivery`` in one transaction with the deliveries waiting beside it
+        (:mod:`dynbooks.services.webhook_batch`): its ``("answer", dict)`` or ``("error", InvalidInput)``, or
+        ``("alone", None)`` / ``("busy", None)``: apply it by the ordinary path / queue it.
+
+        One thread at a time applies a set; the others sleep until theirs is settled or the turn is handed
+        to them (the first still waiting when a set is done), so that each is woken once."""
+        with self._turn:
+            self._waiting.append(delivery)
+            mine = not self._applying
+            self._applying = True
+        if not mine:
+            delivery.wake.wait()
+            if delivery.outcome is not None:
+                return delivery.outcome
+        with self._turn:
+            batch = together(delivery, [d for d in self._waiting if d is not delivery])
+            self._waiting = [d for d in self._waiting if d not in batch]
+        try:
+            with self.writer:
+                try:
+                    with _brief_write(delivery.ctx, self.patience()) as conn:
+                        apply_together(conn, delivery.ctx, batch, _row_errors)
+                    self.busy = False
+                except _Busy:
+                    self.busy = True
+                    for d in batch:
+                        d.outcome = ("busy", None)
+                except Exception:  # nothing of the set was committed: each goes alone (and meets its error)
+                    log.warning("a set of webhook deliveries was applied one by one instead", exc_info=True)
+                    for d in batch:
+                        d.outcome = ("alone", None)
+        finally:
+            with self._turn:
+                for d in batch:
+                    if d.outcome is None:
+                        d.outcome = ("alone", None)
+                    d.wake.set()
+                if self._waiting:
+                    self._waiting[0].wake.set()  # its turn: it applies the next set
+                else:
+                    self._applying = False
+        assert delivery.outcome is not None
+        return delivery.outcome
 
     def queueing(self, ctx: Context) -> bool:
         """Whether deliveries wait in the queue (then the drainer runs)."""

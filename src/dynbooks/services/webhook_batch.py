@@ -1,0 +1,139 @@
+"""Activity deliveries that arrive together, applied in one transaction as one set (SQLite's writer path).
+
+Why: a delivery of one activity is ten small statements and a commit, and on SQLite every writer of a
+process waits for the one before it. When deliveries queue behind each other (many CRMs, a burst), the
+writer that gets the lock takes every waiting delivery that can go with its own and applies them as one
+set: one reference check, one upsert, one pass of effects (retrieval clocks, account facts) and one insert
+of their idempotency answers, in one transaction.
+
+Exactly the answers and effects of applying them one after the other, in arrival order, because a set
+only holds deliveries that cannot see each other's rows: no two share an idempotency key or an activity
+id, and each has distinct ids of its own (a delivery that repeats an id, or an answer that a stored key
+replays, is applied alone by the ordinary path). A delivery with a bad row is refused alone, naming its
+own rows; the others go on. Anything unexpected rolls the set back and every delivery is applied alone.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from sqlalchemy import Connection, insert, select
+
+from dynbooks.domain.errors import InvalidInput
+from dynbooks.ingest import ParsedFile, RowError
+from dynbooks.services.context import Context
+from dynbooks.services.history import naive
+from dynbooks.services.imports import TABLES, _effects, _reference_errors, _to_record, _upsert
+from dynbooks.store.schema import idempotency
+
+__all__ = ["Delivery", "apply_together", "together"]
+
+
+@dataclass
+class Delivery:
+    """One delivery waiting for the writer, and what became of it (``outcome``, set before ``wake``; ``wake``
+    without an outcome: the turn to apply the next set is this delivery's thread's)."""
+
+    ctx: Context
+    kind: str
+    parsed: ParsedFile
+    line_of: dict[int, int]
+    key: str | None
+    fingerprint: str
+    wake: threading.Event = field(default_factory=threading.Event)
+    outcome: tuple[str, Any] | None = None  # ("answer", dict) | ("error", InvalidInput) | ("alone" | "busy", None)
+
+
+def together(first: Delivery, waiting: list[Delivery]) -> list[Delivery]:
+    """``first`` and the waiting deliveries, in arrival order, that can be applied as one set with it."""
+    if first.kind != "activities":
+        return [first]
+    _, id_column = TABLES[first.kind]
+    shape = tuple(first.parsed.values)
+    keys: set[str] = set()
+    ids: set[Any] = set()
+    chosen = []
+    for d in [first, *waiting]:
+        own = d.parsed.values.get(id_column, [])
+        # The set is applied with the first's context; an activity's effects do not read the clock (the
+        # answers' stored instant is the first's, milliseconds apart).
+        if (d.kind != first.kind or tuple(d.parsed.values) != shape or d.ctx.actor != first.ctx.actor
+                or d.parsed.errors or len(set(own)) != len(own)
+                or (d.key is not None and d.key in keys) or ids.intersection(own)):
+            if d is first:
+                return [first]
+            continue
+        chosen.append(d)
+        ids.update(own)
+        if d.key is not None:
+            keys.add(d.key)
+    return chosen
+
+
+def apply_together(conn: Connection, ctx: Context, batch: list[Delivery],
+                   row_errors: Callable[[list[RowError], dict[int, int]], list[str]]) -> None:
+    """Apply ``batch`` (from :func:`together`) in the caller's transaction and settle each delivery:
+    its answer, its refusal, or "alone" (an earlier delivery of its key is stored: the ordinary path
+    replays or refuses it). The caller settles them all "alone" if this raises."""
+    kind = batch[0].kind
+    assert not any(d.parsed.errors for d in batch), "deliveries with bad cells are refused alone"
+    table, id_column = TABLES[kind]
+    keyed = [d.key for d in batch if d.key is not None]
+    stored = set(conn.execute(select(idempotency.c.key).where(idempotency.c.key.in_(keyed))).scalars()) \
+        if keyed else set()
+    live = [d for d in batch if d.key not in stored]
+    refused: dict[int, list[RowError]] = {}
+    if live:
+        combined, spans = _combined(live)
+        for error in _reference_errors(conn, ctx, combined):
+            k, start = next((k, start) for k, (start, end) in enumerate(spans) if start <= error.line < end)
+            refused.setdefault(k, []).append(replace(error, line=error.line - start + 2))
+    good = [d for k, d in enumerate(live) if k not in refused]
+    changed: dict[Any, Any] = {}
+    if good:
+        records = [_to_record(kind, row, ctx) for d in good for row in d.parsed.rows]
+        _, changed = _upsert(conn, table, id_column, records)
+        _effects(conn, ctx, kind, _combined(good)[0], changed)
+    answers = []
+    for d in good:
+        own = d.parsed.values.get(id_column, [])
+        inserted = sum(1 for i in own if i in changed and changed[i][0] is None)
+        updated = sum(1 for i in own if i in changed and changed[i][0] is not None)
+        answers.append({"inserted": inserted, "updated": updated, "unchanged": len(own) - inserted - updated,
+                        "rejected": 0})
+    rows = [{"key": d.key, "response": {"request": d.fingerprint, "answer": a}, "created_at": naive(ctx.now.stamp)}
+            for d, a in zip(good, answers, strict=True) if d.key is not None]
+    if rows:
+        conn.execute(insert(idempotency), rows)
+    # Settled only here, once every statement ran: the caller commits, or settles them all "alone".
+    for d in batch:
+        if d.key in stored:
+            d.outcome = ("alone", None)
+    for k, d in enumerate(live):
+        if k in refused:
+            errors = sorted(refused[k], key=lambda e: e.line)
+            bad = len({e.line for e in errors})
+            d.outcome = ("error", InvalidInput(f"{bad} bad row{'s' if bad != 1 else ''}; nothing was written",
+                                               row_errors(errors, d.line_of)))
+    for d, answer in zip(good, answers, strict=True):
+        d.outcome = ("answer", answer | {"replayed": False})
+
+
+def _combined(batch: list[Delivery]) -> tuple[ParsedFile, list[tuple[int, int]]]:
+    """The deliveries' rows as one file (their lines moved after each other's) and each one's line span:
+    a row on line L (from 2) of the k-th delivery is on line L - 2 + start, start <= that < end."""
+    values: dict[str, list[Any]] = {name: [] for name in batch[0].parsed.values}
+    lines: list[int] = []
+    spans = []
+    start = 0
+    for d in batch:
+        for name, column in d.parsed.values.items():
+            values[name].extend(column)
+        lines.extend(line - 2 + start for line in d.parsed.lines)
+        end = start + max(d.parsed.lines, default=1) - 1
+        spans.append((start, end))
+        start = end
+    return replace(batch[0].parsed, values=values, lines=lines, errors=[], rejected=[]), spans
