@@ -17,14 +17,16 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $(STAMP)
 
-# Tests always run on SQLite; on PostgreSQL too when a server answers on 127.0.0.1:5432.
+# Tests always run on SQLite; on PostgreSQL too when a server answers on 127.0.0.1:5432. One pytest worker per
+# core (pytest-xdist); `make test TEST_ARGS=` runs them in one process.
+TEST_ARGS ?= -n auto
 test: $(STAMP)
 	@if $(BIN)/python -m dynbooks.store.probe "$(PG_URL)"; then \
 	  echo "PostgreSQL answers: tests run on SQLite and PostgreSQL"; \
-	  DYNBOOKS_TEST_POSTGRES_URL="$(PG_URL)" $(BIN)/pytest; \
+	  DYNBOOKS_TEST_POSTGRES_URL="$(PG_URL)" $(BIN)/pytest $(TEST_ARGS); \
 	else \
 	  echo "no PostgreSQL on 127.0.0.1:5432: tests run on SQLite only"; \
-	  $(BIN)/pytest; \
+	  $(BIN)/pytest $(TEST_ARGS); \
 	fi
 
 # The long runs of the reliability suite (docs/reliability.md): the big race of processes, 20 SIGKILL trials per

@@ -47,7 +47,8 @@ BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)] if P
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """``@pytest.mark.backend("sqlite")``: a test about one database's behaviour is not collected for the other
     one, so that a run never counts a skipped test (deselected items are reported as such)."""
-    keep, drop = [], []
+    keep: list[pytest.Item] = []
+    drop: list[pytest.Item] = []
     for item in items:
         only = item.get_closest_marker("backend")
         callspec = getattr(item, "callspec", None)
@@ -55,7 +56,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         (drop if only is not None and backend is not None and backend not in only.args else keep).append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)
-        items[:] = keep
+    # The folders with the long tests (real processes, servers, races) first, so that the workers of a parallel
+    # run (make test: pytest -n auto) do not end on one long test while the others idle. Modules stay whole.
+    keep.sort(key=lambda item: _FIRST.get(item.path.relative_to(_HERE).parts[0], len(_FIRST)))
+    items[:] = keep
+
+
+_HERE = Path(__file__).parent
+_FIRST = {folder: rank for rank, folder in enumerate(
+    ["reliability", "e2e", "integration", "property", "browser", "api", "unit"])}
 
 
 @pytest.fixture(params=BACKENDS)
