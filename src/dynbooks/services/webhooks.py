@@ -205,12 +205,12 @@ def _apply_postgres(ctx: Context, kind: str, parsed: ParsedFile, line_of: dict[i
     """PostgreSQL writes concurrently: only a delivery that routes takes the cycle lock. Two deliveries of
     the same key or the same event id at the same moment: the second fails on the unique key and, tried
     again, finds the first one's rows (no second effect)."""
-    for attempt in (1, 2):
+    for attempt in (1, 2, 3):
         try:
             with ctx.writing(lock=lock) as conn:
                 return _apply_in(conn, ctx, kind, parsed, line_of, key, fingerprint)
         except Exception as exc:
-            if attempt == 2 or not _unique_violation(exc):
+            if attempt == 3 or not (_unique_violation(exc) or _deadlock(exc)):
                 raise
     raise AssertionError("unreachable")
 
@@ -219,6 +219,13 @@ def _unique_violation(exc: Exception) -> bool:
     """SQLAlchemy's IntegrityError, or the driver's own unique violation (SQLSTATE 23505) that a COPY
     (:func:`dynbooks.store.bulk.insert_rows`) raises unwrapped."""
     return isinstance(exc, IntegrityError) or getattr(exc, "sqlstate", None) == "23505"
+
+
+def _deadlock(exc: Exception) -> bool:
+    """PostgreSQL chose this transaction to break a deadlock (SQLSTATE 40P01): nothing of it was written,
+    so it is tried again. (The account facts lock the delivery's accounts, in id order; another writer of
+    the same accounts in another order, an import, can meet it.)"""
+    return "40P01" in (getattr(exc, "sqlstate", None), getattr(getattr(exc, "orig", None), "sqlstate", None))
 
 
 class _Busy(Exception):
