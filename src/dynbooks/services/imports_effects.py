@@ -212,10 +212,10 @@ def touch_worked(conn: Connection, ctx: Context, account_ids: Iterable[str]) -> 
     # Many ids (a large import's owners): one statement over the staged ids, not hundreds of IN lists.
     slices = [select(stage_keys(conn, ids).c.k)] if len(ids) > STAGE_ABOVE else chunks(ids)
     for chunk in slices:
-        where = (ar.c.state == "owned", ar.c.account_id.in_(chunk))
-        conn.execute(update(ar).where(*where).values(last_activity_at=last))
-        conn.execute(update(ar).where(*where).values(worked_at=case(
-            (ar.c.last_activity_at > ar.c.assigned_at, ar.c.last_activity_at), else_=ar.c.assigned_at)))
+        # One statement: a SET expression reads the row as it was, so worked_at is computed from ``last``
+        # itself (NULL, no activity since the assignment, leaves it at the assignment).
+        conn.execute(update(ar).where(ar.c.state == "owned", ar.c.account_id.in_(chunk)).values(
+            last_activity_at=last, worked_at=case((last > ar.c.assigned_at, last), else_=ar.c.assigned_at)))
 
 
 def route_hand_raises(conn: Connection, ctx: Context, account_ids: list[str]) -> int:
