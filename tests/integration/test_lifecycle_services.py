@@ -214,3 +214,31 @@ def test_likely_duplicates_go_to_review_instead_of_being_dealt(world: World) -> 
     run_cycle(world.ctx())
     assert world.row("D2").state == "review"
     assert "D2" not in world.owners()
+
+
+SEGMENTED = """
+[[book_rule]]
+name = "sdr"
+role = "sdr"
+target_size = 3
+retrieve_after_days = 30
+rest_days = 60
+cooldown_days = 90
+segments = [{ name = "hot", size = 1, filter = { industry = "tech" } }]
+filter = {}
+"""
+
+
+def test_a_swap_bumps_an_account_of_the_segment_the_hand_raise_takes_room_in(db_url: str, tmp_path: Path) -> None:
+    # Found by the lifecycle state machine: the victim came from another segment, which left the
+    # incoming account's segment over capacity.
+    world = World(db_url, tmp_path, SEGMENTED)
+    world.load("reps", "rep_id,name,book_rule", ["S1,Sam,sdr"])
+    # The tech account has the lowest fit: the victim in the whole book, but not in the other segment.
+    world.load("accounts", "account_id,name,fit_score,industry",
+               ["T1,Tech,10,tech", "R1,Retail 1,90,retail", "R2,Retail 2,80,retail", "R3,Retail 3,70,retail"])
+    run_cycle(world.ctx())
+    assert sorted(world.owners()) == ["R1", "R2", "T1"]  # full: 1 in hot, 2 in the rest
+    answer = world.load("signals", "account_id,type,strength,occurred_at", ["R3,demo_request,50,2026-03-02"])
+    assert answer["routed"] == 1
+    assert sorted(world.owners()) == ["R1", "R3", "T1"]  # R2, the rest's lowest, made room; T1 stays

@@ -139,7 +139,7 @@ def route_now(
     if chosen is None:
         chosen = order[0]
         if ctx.config.routing.when_full == "swap":
-            bumped = _bump(conn, ctx, chosen, role)
+            bumped = _bump(conn, ctx, chosen, role, segment_for(market, i, rule_of[chosen.book_rule]))
         over = bumped is None
     rule = rule_of[chosen.book_rule]
     segment = segment_for(market, i, rule)
@@ -148,12 +148,15 @@ def route_now(
     return Routed(account_id, role, chosen.rep_id, rule.name, over, bumped)
 
 
-def _bump(conn: Connection, ctx: Context, rep: Rep, role: str) -> str | None:
-    """Push out the rep's lowest-priority account with no meaningful activity since it was assigned."""
+def _bump(conn: Connection, ctx: Context, rep: Rep, role: str, segment: str | None) -> str | None:
+    """Push out the rep's lowest-priority account with no meaningful activity since it was assigned, from
+    the segment the incoming account takes room in (capacity is per segment: a victim from another one
+    would leave this one over capacity)."""
     candidates = list(conn.execute(
         select(account_roles.c.account_id, account_roles.c.rule).where(
             account_roles.c.rep_id == rep.rep_id, account_roles.c.role == role, account_roles.c.state == "owned",
             account_roles.c.last_activity_at.is_(None),
+            account_roles.c.segment.is_(None) if segment is None else account_roles.c.segment == segment,
         )
     ))
     if not candidates:
