@@ -19,6 +19,7 @@ from dynbooks.services.history import naive
 from dynbooks.services.idempotency import Idempotency, remember, replay
 from dynbooks.services.ownership import Move
 from dynbooks.services.retrieval import release_rests, retrieve
+from dynbooks.store.cycle_flag import running_cycle
 from dynbooks.store.schema import cycles
 
 __all__ = ["STEPS", "CycleResult", "run_cycle"]
@@ -78,7 +79,7 @@ def run_cycle(ctx: Context, *, steps: Sequence[str] = STEPS, dry_run: bool = Fal
         cycle_id=f"{ctx.now.stamp:%Y%m%d}-{uuid.uuid4().hex[:8]}", dry_run=dry_run, steps=tuple(steps)
     )
     try:
-        with ctx.writing(lock=True) as conn:
+        with running_cycle(ctx.engine), ctx.writing(lock=True) as conn:
             if (stored := replay(conn, idempotency)) is not None:
                 result.replayed = stored
                 return result

@@ -57,6 +57,7 @@ from dynbooks.services.history import naive
 from dynbooks.services.idempotency import Idempotency, remember, replay
 from dynbooks.services.imports import TABLES, _effects, _reference_errors, _to_record, _upsert
 from dynbooks.services.webhook_batch import Delivery, apply_together, together
+from dynbooks.store.cycle_flag import cycle_running
 from dynbooks.store.schema import webhook_inbox
 
 __all__ = ["WEBHOOK_KINDS", "Inbox", "inbox_of", "ingest_rows"]
@@ -64,12 +65,10 @@ __all__ = ["WEBHOOK_KINDS", "Inbox", "inbox_of", "ingest_rows"]
 WEBHOOK_KINDS = ("activities", "signals")
 MAX_ROWS = 10_000
 log = logging.getLogger(__name__)
-# Seconds a SQLite delivery waits for the write lock before it is queued: about another process's short
-# transaction (a return, a CLI delivery), far shorter than a cycle. Deliveries of this process never wait on
-# each other here (they queue on Inbox.writer first). Waiting longer made the first deliveries of a cycle wait
-# that long (the p99 during a cycle was 2 s with 2.0); queueing one that did not need it costs nothing but a
-# 202 and a short wait for the drainer, which applies it exactly once all the same.
-QUEUE_AFTER = 0.1
+# Seconds a SQLite delivery waits for the write lock before it is queued, when no cycle runs: longer than
+# another writer's short transaction (a delivery of another process, a return) takes even on a loaded
+# machine. While a cycle runs (store/cycle_flag.py) a delivery is queued at once: it would wait in vain.
+QUEUE_AFTER = 2.0
 DRAIN_BATCH = 20  # queued deliveries applied per transaction (the writer lock is free between batches)
 RETRY_EVERY = 1.0  # seconds between attempts to apply the queue while the lock is held
 
@@ -150,7 +149,7 @@ def ingest_rows(ctx: Context, kind: str, rows: list[dict[str, Any]], *,
         if how == "alone":
             with inbox.writer:
                 try:
-                    with _brief_write(ctx, inbox.patience()) as conn:
+                    with _brief_write(ctx, inbox.patience(ctx)) as conn:
                         answer = _apply_in(conn, ctx, kind, parsed, line_of, key, fingerprint)
                     inbox.busy = False
                     return answer
@@ -303,11 +302,11 @@ class Inbox:
                     raise
             self._created = True
 
-    def patience(self) -> float:
+    def patience(self, ctx: Context) -> float:
         """How long a delivery waits for the write lock: ``QUEUE_AFTER`` (another writer's short transaction
-        ends by then), but not at all once an attempt failed, until one succeeds (a cycle holds it: every
-        delivery behind it would wait in vain)."""
-        return 0.0 if self.busy else QUEUE_AFTER
+        ends by then), but not at all while a cycle runs, nor once an attempt failed, until one succeeds
+        (every delivery behind it would wait in vain)."""
+        return 0.0 if self.busy or cycle_running(ctx.engine) else QUEUE_AFTER
 
     def pending(self, limit: int | None = None) -> list[Any]:
         """The queued deliveries still to apply, oldest first."""
@@ -339,7 +338,7 @@ class Inbox:
         try:
             with self.writer:
                 try:
-                    with _brief_write(delivery.ctx, self.patience()) as conn:
+                    with _brief_write(delivery.ctx, self.patience(delivery.ctx)) as conn:
                         apply_together(conn, delivery.ctx, batch, _row_errors)
                     self.busy = False
                 except _Busy:
@@ -408,7 +407,7 @@ class Inbox:
                 return 0
             done: list[int] = []
             try:  # while the lock is known to be held, only a probe: deliveries must not wait behind it
-                with _brief_write(ctx, self.patience()) as conn:
+                with _brief_write(ctx, self.patience(ctx)) as conn:
                     for row in queued:
                         rows = json.loads(row.rows)
                         try:
