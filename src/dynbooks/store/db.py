@@ -70,9 +70,10 @@ def _sqlite_transactions(engine: Engine, wait: float) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        # 128 MB of page cache (default 2 MB): a cycle updates indexes all over a large file, and re-reading
+        # 64 MB of page cache (default 2 MB): a cycle updates indexes all over a large file, and re-reading
         # their pages from the OS was most of its time at 1M accounts. Memory is only taken as pages are used.
-        cursor.execute("PRAGMA cache_size=-131072")
+        # 128 MB made the 5M cycle 3% faster (32.0 vs 32.9 s) for 64 MB more peak RSS (1,028 vs 964 MB).
+        cursor.execute("PRAGMA cache_size=-65536")
         cursor.execute(f"PRAGMA busy_timeout={int(wait * 1000)}")
         cursor.close()
 
