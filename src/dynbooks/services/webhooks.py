@@ -276,6 +276,8 @@ class Inbox:
         # One writer of the database per process at a time: threads queue here (woken at once) rather than
         # in SQLite's busy handler (which sleeps in steps).
         self.writer = threading.Lock()
+        # The same for the inbox file: during a cycle every delivery of this process writes to it at once.
+        self._inbox_write = threading.Lock()
         self.busy = False
         self._turn = threading.Lock()  # deliveries waiting to be applied together (together())
         self._waiting: list[Delivery] = []
@@ -379,7 +381,7 @@ class Inbox:
         queued = {"inserted": 0, "updated": 0, "unchanged": 0, "rejected": 0, "queued": True}
         self._create()
         try:
-            with self.engine.begin() as conn:
+            with self._inbox_write, self.engine.begin() as conn:
                 conn.execute(insert(webhook_inbox).values(
                     key=key or f"webhooks/{kind}/inbox:{uuid.uuid4().hex}", kind=kind, fingerprint=fingerprint,
                     rows=json.dumps(rows, default=str), received_at=naive(ctx.now.stamp)))
@@ -415,7 +417,7 @@ class Inbox:
                                 _apply_in(conn, ctx, row.kind, parsed, line_of, row.key, row.fingerprint)
                             done.append(row.id)
                         except InvalidInput as exc:
-                            with self.engine.begin() as inbox:
+                            with self._inbox_write, self.engine.begin() as inbox:
                                 inbox.execute(webhook_inbox.update().where(webhook_inbox.c.id == row.id)
                                               .values(error="; ".join([exc.message, *exc.details])))
             except _Busy:
@@ -428,7 +430,7 @@ class Inbox:
     def drained(self, ids: list[int]) -> None:
         """The deliveries' effects are committed: take them out of the queue."""
         if ids:
-            with self.engine.begin() as conn:
+            with self._inbox_write, self.engine.begin() as conn:
                 conn.execute(delete(webhook_inbox).where(webhook_inbox.c.id.in_(ids)))
 
     def _start_drainer(self, ctx: Context) -> None:
