@@ -69,6 +69,12 @@ log = logging.getLogger(__name__)
 # another writer's short transaction (a delivery of another process, a return) takes even on a loaded
 # machine. While a cycle runs (store/cycle_flag.py) a delivery is queued at once: it would wait in vain.
 QUEUE_AFTER = 2.0
+GATHER = 0.003
+"""Seconds the thread whose turn it is waits for more deliveries before it takes a set, while deliveries
+arrive together (the last set found others waiting). On one worker the requests' own preparation holds the
+GIL, so without it most sets held one delivery: 8 concurrent clients at 1M accounts, 396 -> 650-670 req/s
+(2.5 -> 1.4 ms of server CPU per delivery; 1 ms: ~510, 2 ms: ~610, 4 ms: ~600, 10 ms: ~390). A lone
+delivery does not wait."""
 DRAIN_BATCH = 20  # queued deliveries applied per transaction (the writer lock is free between batches)
 RETRY_EVERY = 1.0  # seconds between attempts to apply the queue while the lock is held
 
@@ -282,6 +288,7 @@ class Inbox:
         self._turn = threading.Lock()  # deliveries waiting to be applied together (together())
         self._waiting: list[Delivery] = []
         self._applying = False
+        self._gather = False  # whether the next set waits GATHER seconds for more deliveries
         self._state = threading.Lock()
         self._drainer: threading.Thread | None = None
         self._created = False
@@ -334,8 +341,11 @@ class Inbox:
             delivery.wake.wait()
             if delivery.outcome is not None:
                 return delivery.outcome
+        if self._gather:
+            time.sleep(GATHER)  # others are on their way (see GATHER)
         with self._turn:
             batch = together(delivery, [d for d in self._waiting if d is not delivery])
+            self._gather = len(self._waiting) > 1
             self._waiting = [d for d in self._waiting if d not in batch]
         try:
             with self.writer:
