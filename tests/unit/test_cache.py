@@ -15,6 +15,8 @@ DAY = date(2026, 3, 2)
 
 
 class Versions:
+    local = True
+
     def __init__(self) -> None:
         self.version = "v1"
 

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 
@@ -69,12 +70,17 @@ State = Annotated[AppState, Depends(state_of)]
 bearer = HTTPBearer(auto_error=False, description="An API token from `dynbooks token create EMAIL`.")
 
 
-def _api_user(state: State, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> User:
+async def _api_user(state: State,
+                    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> User:
+    # Async, with the lookup in a thread only on a miss: a webhook's token is checked on every delivery, and
+    # a plain ``def`` dependency is a thread hop each time.
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise HTTPException(401, "send Authorization: Bearer TOKEN", headers={"WWW-Authenticate": "Bearer"})
     token = credentials.credentials
-    user = state.cache.get(("token", hashlib.sha256(token.encode()).hexdigest()), state.now(),
-                           lambda: Timed.always(_token_user(state, token)))
+    key, now = ("token", hashlib.sha256(token.encode()).hexdigest()), state.now()
+    found, user = state.cache.peek(key, now)
+    if not found:
+        user = await run_in_threadpool(state.cache.get, key, now, lambda: Timed.always(_token_user(state, token)))
     if user is None:
         raise HTTPException(401, "bad or revoked token", headers={"WWW-Authenticate": "Bearer"})
     assert isinstance(user, User)

@@ -13,6 +13,7 @@ import hmac
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Request, Response
+from fastapi.responses import JSONResponse
 
 from dynbooks import __version__
 from dynbooks.api.deps import ApiUser, Ctx, State, require_scope
@@ -167,27 +168,31 @@ HOOK_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _hook(ctx: Ctx, user: User, kind: str, rows: list[Any], key: str | None, response: Response) -> dict[str, Any]:
+WEBHOOK_FIELDS = tuple(WebhookPublic.model_fields)
+
+
+def _hook(ctx: Ctx, user: User, kind: str, rows: list[Any], key: str | None) -> Response:
     _admin(user, "posting webhooks")
     answer = ingest_rows(ctx, kind, [r.model_dump(exclude_unset=True) for r in rows], idempotency_key=key)
-    if answer.get("queued"):
-        response.status_code = 202
-    return answer
+    # The answer as response_model=WebhookPublic with exclude_none would send it, built directly: FastAPI's
+    # validation of a returned dict cost ~8% of a delivery's server CPU.
+    body = {k: answer[k] for k in WEBHOOK_FIELDS if answer.get(k) is not None}
+    return JSONResponse(body, status_code=202 if answer.get("queued") else 200)
 
 
 @router.post("/webhooks/activities", response_model=WebhookPublic, response_model_exclude_none=True,
              tags=["webhooks"], dependencies=[Signed], responses=HOOK_RESPONSES)
-def post_activities(rows: list[ActivityRow], ctx: Ctx, user: Hooker, response: Response,
-                    idempotency_key: Annotated[str | None, Header(max_length=150)] = None) -> dict[str, Any]:
+def post_activities(rows: list[ActivityRow], ctx: Ctx, user: Hooker,
+                    idempotency_key: Annotated[str | None, Header(max_length=150)] = None) -> Response:
     """Activities as JSON rows with the CSV columns; meaningful ones move their owners' retrieval clocks.
     A repeated ``Idempotency-Key`` has no second effect and answers the first answer."""
-    return _hook(ctx, user, "activities", rows, idempotency_key, response)
+    return _hook(ctx, user, "activities", rows, idempotency_key)
 
 
 @router.post("/webhooks/signals", response_model=WebhookPublic, response_model_exclude_none=True,
              tags=["webhooks"], dependencies=[Signed], responses=HOOK_RESPONSES)
-def post_signals(rows: list[SignalRow], ctx: Ctx, user: Hooker, response: Response,
-                 idempotency_key: Annotated[str | None, Header(max_length=150)] = None) -> dict[str, Any]:
+def post_signals(rows: list[SignalRow], ctx: Ctx, user: Hooker,
+                 idempotency_key: Annotated[str | None, Header(max_length=150)] = None) -> Response:
     """Signals as JSON rows with the CSV columns; a hand-raise (e.g. ``demo_request``) routes its account at once.
     A repeated ``Idempotency-Key`` has no second effect and answers the first answer."""
-    return _hook(ctx, user, "signals", rows, idempotency_key, response)
+    return _hook(ctx, user, "signals", rows, idempotency_key)

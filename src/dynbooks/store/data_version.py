@@ -36,6 +36,8 @@ class DataVersion:
         self._lock = threading.Lock()
         self._sqlite: sqlite3.Connection | None = None
         self._path = (engine.url.database or "") if engine.dialect.name == "sqlite" else None
+        self.local = self._path is not None
+        """True when reading the version is a local call (SQLite), not a round trip to a server."""
         self._fresh = itertools.count()
 
     def current(self) -> str:
