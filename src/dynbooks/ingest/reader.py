@@ -77,12 +77,7 @@ def read_csv(
     called after every ``PROGRESS_EVERY`` records. Raises ``ValueError`` for an unknown kind or
     preset and ``FileNotFoundError`` for a missing file.
     """
-    if kind not in KINDS:
-        raise ValueError(f"unknown kind {kind!r} (use one of {', '.join(KINDS)})")
-    if preset is not None and preset not in PRESETS:
-        raise ValueError(f"unknown preset {preset!r} (use one of {', '.join(PRESETS)})")
-    if csv.field_size_limit() < FIELD_SIZE_LIMIT:
-        csv.field_size_limit(FIELD_SIZE_LIMIT)
+    _ready(kind, preset)
     try:
         return _read(path, kind, mapping or {}, preset, progress)
     except UnicodeDecodeError:
@@ -92,11 +87,18 @@ def read_csv(
 
 def read_csv_text(text: str, kind: str, *, name: str = "<rows>") -> ParsedFile:
     """:func:`read_csv` of CSV text held in memory (a webhook delivery's rows): the same rules, no file."""
+    _ready(kind, None)
+    return _read(Path(name), kind, {}, None, None, text=text)
+
+
+def _ready(kind: str, preset: str | None) -> None:
+    """Refuse an unknown kind or preset (``ValueError``); let the csv module read long cells."""
     if kind not in KINDS:
         raise ValueError(f"unknown kind {kind!r} (use one of {', '.join(KINDS)})")
+    if preset is not None and preset not in PRESETS:
+        raise ValueError(f"unknown preset {preset!r} (use one of {', '.join(PRESETS)})")
     if csv.field_size_limit() < FIELD_SIZE_LIMIT:
         csv.field_size_limit(FIELD_SIZE_LIMIT)
-    return _read(Path(name), kind, {}, None, None, text=text)
 
 
 def derive_id(*parts: str) -> str:
