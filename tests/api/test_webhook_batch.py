@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from dynbooks.domain.errors import InvalidInput
 from dynbooks.services.webhook_batch import Delivery, apply_together, together
-from dynbooks.services.webhooks import _fingerprint, _parsed, _row_errors, ingest_rows
+from dynbooks.services.webhooks import _fingerprint, _parsed, _refusal, ingest_rows
 from dynbooks.store.db import write
 from dynbooks.store.schema import account_roles, accounts, activities, idempotency
 from tests.api.world import Org
@@ -43,7 +43,7 @@ def test_a_set_answers_and_acts_as_its_deliveries_one_by_one(org: Org) -> None:
     batch = together(first, [bad, keyless])
     assert batch == [first, bad, keyless]
     with write(org.world.engine) as conn:
-        apply_together(conn, org.world.ctx(), batch, _row_errors)
+        apply_together(conn, org.world.ctx(), batch, _refusal)
     assert first.outcome == ("answer", {"inserted": 2, "updated": 0, "unchanged": 0, "rejected": 0,
                                         "replayed": False})
     assert keyless.outcome is not None and keyless.outcome[1]["inserted"] == 1
@@ -87,7 +87,7 @@ def test_a_stored_key_in_a_set_is_left_to_the_ordinary_path(org: Org) -> None:
     repeat = delivery(org, [row(c0, "s1")], "seen")
     new = delivery(org, [row(c1, "s2")], "new")
     with write(org.world.engine) as conn:
-        apply_together(conn, org.world.ctx(), [repeat, new], _row_errors)
+        apply_together(conn, org.world.ctx(), [repeat, new], _refusal)
     assert repeat.outcome == ("alone", None)
     assert new.outcome is not None and new.outcome[0] == "answer"
 

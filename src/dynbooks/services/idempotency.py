@@ -21,7 +21,7 @@ from dynbooks.services.context import Context
 from dynbooks.services.history import naive
 from dynbooks.store.schema import idempotency
 
-__all__ = ["MAX_KEY", "Idempotency", "answered", "remember", "replay"]
+__all__ = ["MAX_KEY", "Idempotency", "answered", "remember", "remember_all", "replay", "stored_keys"]
 
 MAX_KEY = 150
 """Longest ``Idempotency-Key`` header accepted; the scope fills the rest of the 200-character column."""
@@ -64,8 +64,22 @@ def replay(conn: Connection, key: Idempotency | None) -> dict[str, Any] | None:
 def remember(conn: Connection, key: Idempotency | None, answer: dict[str, Any], now: datetime) -> None:
     """Store ``answer`` for the key, in the caller's transaction (the one that made the effect)."""
     if key is not None:
-        conn.execute(insert(idempotency).values(key=key.key, response={"request": key.request, "answer": answer},
-                                                created_at=naive(now)))
+        remember_all(conn, [(key, answer)], now)
+
+
+def remember_all(conn: Connection, answers: list[tuple[Idempotency, dict[str, Any]]], now: datetime) -> None:
+    """:func:`remember` for several keys in one statement (a set of webhook deliveries)."""
+    if answers:
+        conn.execute(insert(idempotency), [
+            {"key": key.key, "response": {"request": key.request, "answer": answer}, "created_at": naive(now)}
+            for key, answer in answers])
+
+
+def stored_keys(conn: Connection, keys: list[str]) -> set[str]:
+    """Which of ``keys`` have a stored answer (those deliveries are replays: :func:`replay` answers them)."""
+    if not keys:
+        return set()
+    return set(conn.execute(select(idempotency.c.key).where(idempotency.c.key.in_(keys))).scalars())
 
 
 def answered(ctx: Context, key: Idempotency | None) -> dict[str, Any] | None:

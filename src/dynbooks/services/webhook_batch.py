@@ -20,14 +20,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection
 
 from dynbooks.domain.errors import InvalidInput
 from dynbooks.ingest import ParsedFile, RowError
 from dynbooks.services.context import Context
-from dynbooks.services.history import naive
+from dynbooks.services.idempotency import Idempotency, remember_all, stored_keys
 from dynbooks.services.imports import TABLES, _effects, _reference_errors, _to_record, _upsert
-from dynbooks.store.schema import idempotency
 
 __all__ = ["Delivery", "apply_together", "together"]
 
@@ -74,16 +73,15 @@ def together(first: Delivery, waiting: list[Delivery]) -> list[Delivery]:
 
 
 def apply_together(conn: Connection, ctx: Context, batch: list[Delivery],
-                   row_errors: Callable[[list[RowError], dict[int, int]], list[str]]) -> None:
-    """Apply ``batch`` (from :func:`together`) in the caller's transaction and settle each delivery:
-    its answer, its refusal, or "alone" (an earlier delivery of its key is stored: the ordinary path
-    replays or refuses it). The caller settles them all "alone" if this raises."""
+                   refusal: Callable[[list[RowError], dict[int, int]], InvalidInput]) -> None:
+    """Apply ``batch`` (from :func:`together`) in the caller's transaction and settle each delivery: its
+    answer, its refusal (made by ``refusal``, the webhooks' one wording of bad rows), or "alone" (an earlier
+    delivery of its key is stored: the ordinary path replays or refuses it). The caller settles them all
+    "alone" if this raises."""
     kind = batch[0].kind
     assert not any(d.parsed.errors for d in batch), "deliveries with bad cells are refused alone"
     table, id_column = TABLES[kind]
-    keyed = [d.key for d in batch if d.key is not None]
-    stored = set(conn.execute(select(idempotency.c.key).where(idempotency.c.key.in_(keyed))).scalars()) \
-        if keyed else set()
+    stored = stored_keys(conn, [d.key for d in batch if d.key is not None])
     live = [d for d in batch if d.key not in stored]
     refused: dict[int, list[RowError]] = {}
     if live:
@@ -104,20 +102,15 @@ def apply_together(conn: Connection, ctx: Context, batch: list[Delivery],
         updated = sum(1 for i in own if i in changed and changed[i][0] is not None)
         answers.append({"inserted": inserted, "updated": updated, "unchanged": len(own) - inserted - updated,
                         "rejected": 0})
-    rows = [{"key": d.key, "response": {"request": d.fingerprint, "answer": a}, "created_at": naive(ctx.now.stamp)}
-            for d, a in zip(good, answers, strict=True) if d.key is not None]
-    if rows:
-        conn.execute(insert(idempotency), rows)
+    remember_all(conn, [(Idempotency(d.key, d.fingerprint), a) for d, a in zip(good, answers, strict=True)
+                        if d.key is not None], ctx.now.stamp)
     # Settled only here, once every statement ran: the caller commits, or settles them all "alone".
     for d in batch:
         if d.key in stored:
             d.outcome = ("alone", None)
     for k, d in enumerate(live):
         if k in refused:
-            errors = sorted(refused[k], key=lambda e: e.line)
-            bad = len({e.line for e in errors})
-            d.outcome = ("error", InvalidInput(f"{bad} bad row{'s' if bad != 1 else ''}; nothing was written",
-                                               row_errors(errors, d.line_of)))
+            d.outcome = ("error", refusal(refused[k], d.line_of))
     for d, answer in zip(good, answers, strict=True):
         d.outcome = ("answer", answer | {"replayed": False})
 

@@ -171,10 +171,11 @@ def _parsed(kind: str, rows: list[dict[str, Any]]) -> Iterator[tuple[ParsedFile,
     yield read_csv_text(text, kind, name=f"<{kind} webhook>"), line_of
 
 
-def _refuse(errors: list[RowError], line_of: dict[int, int]) -> None:
+def _refusal(errors: list[RowError], line_of: dict[int, int]) -> InvalidInput:
+    """A delivery refused whole, naming every bad row by its index in the delivery."""
     errors = sorted(errors, key=lambda e: e.line)
     bad = len({e.line for e in errors})
-    raise InvalidInput(f"{bad} bad row{'s' if bad != 1 else ''}; nothing was written", _row_errors(errors, line_of))
+    return InvalidInput(f"{bad} bad row{'s' if bad != 1 else ''}; nothing was written", _row_errors(errors, line_of))
 
 
 def _check(conn: Connection, ctx: Context, parsed: ParsedFile, line_of: dict[int, int]) -> None:
@@ -182,7 +183,7 @@ def _check(conn: Connection, ctx: Context, parsed: ParsedFile, line_of: dict[int
     no row is set aside, so the rows' cells need not be kept)."""
     errors = [*parsed.errors, *_reference_errors(conn, ctx, parsed)]
     if errors:
-        _refuse(errors, line_of)
+        raise _refusal(errors, line_of)
 
 
 def _stored(conn: Connection, key: str, fingerprint: str) -> dict[str, Any] | None:
@@ -351,7 +352,7 @@ class Inbox:
             with self.writer:
                 try:
                     with _brief_write(delivery.ctx, self.patience(delivery.ctx)) as conn:
-                        apply_together(conn, delivery.ctx, batch, _row_errors)
+                        apply_together(conn, delivery.ctx, batch, _refusal)
                     self.busy = False
                 except _Busy:
                     self.busy = True
