@@ -155,12 +155,10 @@ def ingest_rows(ctx: Context, kind: str, rows: list[dict[str, Any]], *,
         if how == "alone":
             with inbox.writer:
                 try:
-                    with _brief_write(ctx, inbox.patience(ctx)) as conn:
-                        answer = _apply_in(conn, ctx, kind, parsed, line_of, key, fingerprint)
-                    inbox.busy = False
-                    return answer
+                    with inbox.writing(ctx) as conn:
+                        return _apply_in(conn, ctx, kind, parsed, line_of, key, fingerprint)
                 except _Busy:
-                    inbox.busy = True
+                    pass  # queued below
         return inbox.enqueue(ctx, kind, rows, parsed, line_of, key, fingerprint)
 
 
@@ -318,6 +316,19 @@ class Inbox:
         (every delivery behind it would wait in vain)."""
         return 0.0 if self.busy or cycle_running(ctx.engine) else QUEUE_AFTER
 
+    @contextmanager
+    def writing(self, ctx: Context) -> Iterator[Connection]:
+        """A short write transaction on the database (the caller holds ``writer``) that waits
+        :meth:`patience` for the lock, else raises :class:`_Busy`; the inbox then knows the lock is held
+        (``busy``) until a write of this process commits again."""
+        try:
+            with _brief_write(ctx, self.patience(ctx)) as conn:
+                yield conn
+        except _Busy:
+            self.busy = True
+            raise
+        self.busy = False
+
     def pending(self, limit: int | None = None) -> list[Any]:
         """The queued deliveries still to apply, oldest first."""
         if self._file is not None and not self._file.exists():
@@ -351,11 +362,9 @@ class Inbox:
         try:
             with self.writer:
                 try:
-                    with _brief_write(delivery.ctx, self.patience(delivery.ctx)) as conn:
+                    with self.writing(delivery.ctx) as conn:
                         apply_together(conn, delivery.ctx, batch, _refusal)
-                    self.busy = False
                 except _Busy:
-                    self.busy = True
                     for d in batch:
                         d.outcome = ("busy", None)
                 except Exception:  # nothing of the set was committed: each goes alone (and meets its error)
@@ -420,7 +429,7 @@ class Inbox:
                 return 0
             done: list[int] = []
             try:  # while the lock is known to be held, only a probe: deliveries must not wait behind it
-                with _brief_write(ctx, self.patience(ctx)) as conn:
+                with self.writing(ctx) as conn:
                     for row in queued:
                         rows = json.loads(row.rows)
                         try:
@@ -432,9 +441,7 @@ class Inbox:
                                 inbox.execute(webhook_inbox.update().where(webhook_inbox.c.id == row.id)
                                               .values(error="; ".join([exc.message, *exc.details])))
             except _Busy:
-                self.busy = True
                 return 0
-            self.busy = False
             self.drained(done)
             return len(done)
 
