@@ -7,7 +7,7 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, case, func, select
 
 from dynbooks.domain.clock import day_number
 from dynbooks.domain.errors import NotFound
@@ -57,9 +57,11 @@ def book_timed(ctx: Context, rep_id: str) -> Timed[dict[str, Any]]:
         ).all()
         # The next instant a signal of these accounts starts or expires: the clock alone changes the book then.
         horizon = ctx.now.horizon.replace(tzinfo=None)
-        theirs = signals.c.account_id.in_(select(ar.account_id).where(mine))
-        changes = [conn.execute(select(func.min(column)).where(theirs, column > horizon)).scalar()
-                   for column in (signals.c.occurred_at, signals.c.expires_at)]
+        changes = conn.execute(
+            select(*(func.min(case((column > horizon, column))) for column in (signals.c.occurred_at,
+                                                                               signals.c.expires_at)))
+            .where(signals.c.account_id.in_(select(ar.account_id).where(mine)))
+        ).one()
     midnight = datetime.combine(ctx.now.day + timedelta(days=1), time(0))
     valid_until = min([midnight, *(c for c in changes if c is not None)]).replace(tzinfo=UTC)
     n = len(rows)
