@@ -3,6 +3,7 @@ rules give, keeps the schema as it was, and a second import of the same file wri
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -42,6 +43,15 @@ def _counts(engine: Engine) -> dict[str, int]:
 
 
 @pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    """The test's database, migrated."""
+    engine = connect(db_url)
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
 def sample(tmp_path: Path) -> Path:
     folder = tmp_path / "sample"
     generate(folder, seed=7, accounts=3000, as_of=AS_OF)
@@ -49,14 +59,12 @@ def sample(tmp_path: Path) -> Path:
 
 
 def test_a_bulk_import_stores_the_owners_segments_the_market_gives_and_keeps_every_index(
-    db_url: str, sample: Path, monkeypatch: pytest.MonkeyPatch,
+    engine: Engine, sample: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # The bulk paths at a small size: deferred indexes, staged joins instead of IN lists.
     monkeypatch.setattr(bulk, "DEFER_INDEXES_FROM", 100)
     monkeypatch.setattr(imports_effects, "STAGE_ABOVE", 50)
     monkeypatch.setattr(imports, "COMPARE_SLICE", 700)
-    engine = connect(db_url)
-    upgrade(engine)
     schema = _indexes(engine)
     config = load_config(sample / "dynbooks.toml")
     ctx = Context(engine=engine, config=config, now=Now.of_date(AS_OF), actor="test")
@@ -92,18 +100,15 @@ def test_a_bulk_import_stores_the_owners_segments_the_market_gives_and_keeps_eve
 
 
 def test_indexes_dropped_for_a_bulk_load_come_back_when_it_is_rolled_back(
-    db_url: str, monkeypatch: pytest.MonkeyPatch,
+    engine: Engine, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(bulk, "DEFER_INDEXES_FROM", 2)
-    engine = connect(db_url)
-    upgrade(engine)
     schema = _indexes(engine)
     rows = [(f"a{i}", f"Acme {i}", f"acme{i % 3}.com", "2026-03-02 00:00:00.000000") for i in range(10)]
     with pytest.raises(RuntimeError), engine.begin() as conn:
         with bulk.secondary_indexes_deferred(conn, accounts, len(rows)):
             if conn.dialect.name == "sqlite":
-                assert "ix_accounts_domain" not in {n for n, _ in conn.execute(text(
-                    "SELECT name, sql FROM sqlite_master WHERE type = 'index'"))}
+                assert "ix_accounts_domain" not in _index_names(conn)
             conn.exec_driver_sql(
                 "INSERT INTO accounts (account_id, name, domain, updated_at) VALUES "
                 + ", ".join(f"('{a}', '{n}', '{d}', '{u}')" for a, n, d, u in rows))
@@ -113,11 +118,9 @@ def test_indexes_dropped_for_a_bulk_load_come_back_when_it_is_rolled_back(
 
 
 def test_a_table_holding_more_rows_than_the_insert_keeps_its_indexes_meanwhile(
-    db_url: str, monkeypatch: pytest.MonkeyPatch,
+    engine: Engine, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(bulk, "DEFER_INDEXES_FROM", 2)
-    engine = connect(db_url)
-    upgrade(engine)
     with engine.begin() as conn:
         conn.exec_driver_sql("INSERT INTO accounts (account_id, name, updated_at) VALUES "
                              + ", ".join(f"('a{i}', 'n', '2026-03-02 00:00:00')" for i in range(5)))
