@@ -18,7 +18,8 @@ own when wrk runs; the hand-raise's always from one Python client, one request a
 (queued in the webhook inbox while the cycle held SQLite's write lock), and the load average; with wrk,
 ``within_cycle`` says whether the cycle outlasted the run (else part of it ran after the cycle).
 ``cycle_webhook.applied`` counts the cycle-time activities in the database after the cycle: it equals the
-answered requests when each delivery was applied exactly once. ``--pin`` separates server and clients by CPU.
+answered requests when each delivery was applied exactly once. ``--pin`` separates server and clients by CPU;
+``--only`` runs a subset of the scenarios, ``--hold`` waits (printing the server's pid) so a profiler can attach.
 """
 
 from __future__ import annotations
@@ -140,6 +141,7 @@ function request()
 end
 """
 
+SCENARIOS = ("idle_book", "idle_webhook", "cycle_book", "cycle_webhook", "hand_raise")
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
 
 
@@ -196,7 +198,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", action="store_true")
     p.add_argument("--pin", action="store_true",
                    help="pin the server to CPU 0 and the clients and the cycle to the other CPUs")
+    p.add_argument("--only", default=",".join(SCENARIOS),
+                   help=f"a comma-separated subset of {','.join(SCENARIOS)}")
+    p.add_argument("--hold", type=float, default=0.0,
+                   help="seconds to keep the server up before the first scenario (to attach a profiler); "
+                        "its pid is printed to stderr")
     args = p.parse_args(argv)
+    only = set(args.only.split(","))
+    if only - set(SCENARIOS):
+        p.error(f"--only: unknown scenario(s) {', '.join(sorted(only - set(SCENARIOS)))}")
     url = sqlite_copy(sqlite_world(args.accounts, 7), "web")
     engine = connect(url)
     upgrade(engine)
@@ -275,9 +285,15 @@ def main(argv: list[str] | None = None) -> int:
             return _wrk(base, "", args.clients, args.seconds, request_lua=_WEBHOOK_LUA % {
                 "accounts": accounts_lua, "tag": tag, "rep": rep, "token": token})
 
-        result["idle_book"] = measure("book", "idle")
-        result["idle_webhook"] = measure("webhook", "idle")
+        if args.hold:
+            print(f"server pid {server.pid}", file=sys.stderr, flush=True)
+            time.sleep(args.hold)
+        for name, what in (("idle_book", "book"), ("idle_webhook", "webhook")):
+            if name in only:
+                result[name] = measure(what, "idle")
         for name, what in (("cycle_book", "book"), ("cycle_webhook", "webhook")):
+            if name not in only:
+                continue
             stop = threading.Event()
             t0 = time.perf_counter()
             cycle = subprocess.Popen([exe, "cycle", "--wait", "600", *common], stdout=subprocess.DEVNULL,
@@ -290,15 +306,18 @@ def main(argv: list[str] | None = None) -> int:
             result[name]["within_cycle"] = not stop.is_set()
             watcher.join()
             result[name]["cycle_s"] = round(time.perf_counter() - t0, 1)
-        # Every cycle-time delivery applied exactly once (queued ones after the cycle committed): each
-        # answered request left one activity, none twice.
-        sent = result["cycle_webhook"]["requests"] - result["cycle_webhook"]["errors"]
-        for _ in range(300):
-            applied = _count(url, "SELECT count(*) FROM activities WHERE activity_id LIKE 'bench-cycle-%'")
-            if applied >= sent:
-                break
-            time.sleep(0.1)
-        result["cycle_webhook"]["applied"] = applied
+        if "cycle_webhook" in only:
+            # Every cycle-time delivery applied exactly once (queued ones after the cycle committed): each
+            # answered request left one activity, none twice.
+            sent = result["cycle_webhook"]["requests"] - result["cycle_webhook"]["errors"]
+            for _ in range(300):
+                applied = _count(url, "SELECT count(*) FROM activities WHERE activity_id LIKE 'bench-cycle-%'")
+                if applied >= sent:
+                    break
+                time.sleep(0.1)
+            result["cycle_webhook"]["applied"] = applied
+        if "hand_raise" not in only:
+            pool = []
         latencies = []
         routed = 0
         with httpx.Client(base_url=base, timeout=60) as c:
@@ -311,8 +330,9 @@ def main(argv: list[str] | None = None) -> int:
                 latencies.append(time.perf_counter() - t0)
                 assert answer.status_code == 200, answer.text
                 routed += answer.json()["routed"]
-            result["hand_raise"] = _stats(latencies, time.perf_counter() - start) | {
-                "routed": routed, "load": _load_average()}
+            if "hand_raise" in only:
+                result["hand_raise"] = _stats(latencies, time.perf_counter() - start) | {
+                    "routed": routed, "load": _load_average()}
     finally:
         server.terminate()
         server.wait(timeout=30)

@@ -85,10 +85,11 @@ def read_csv(
         return ParsedFile(kind, path, [], [], {}, [], [error], [])
 
 
-def read_csv_text(text: str, kind: str, *, name: str = "<rows>") -> ParsedFile:
-    """:func:`read_csv` of CSV text held in memory (a webhook delivery's rows): the same rules, no file."""
+def read_csv_text(text: str, kind: str, *, name: str = "<rows>", delimiter: str | None = None) -> ParsedFile:
+    """:func:`read_csv` of CSV text held in memory (a webhook delivery's rows): the same rules, no file.
+    ``delimiter``: the one the text was written with (else guessed from the header, as for a file)."""
     _ready(kind, None)
-    return _read(Path(name), kind, {}, None, None, text=text)
+    return _read(Path(name), kind, {}, None, None, text=text, delimiter=delimiter)
 
 
 def _ready(kind: str, preset: str | None) -> None:
@@ -113,13 +114,14 @@ def _read(
     preset: str | None,
     progress: Callable[[int], None] | None,
     text: str | None = None,
+    delimiter: str | None = None,
 ) -> ParsedFile:
     with (path.open(newline="", encoding="utf-8-sig") if text is None else io.StringIO(text, newline="")) as f:
         first = f.readline()
         if not first.strip():
             error = RowError(1, "", "the first line must be the header row (the file is empty or starts blank)")
             return ParsedFile(kind, path, [], [], {}, [], [error], [])
-        delimiter = sniff_delimiter(first)
+        delimiter = delimiter or sniff_delimiter(first)
         reader = csv.reader(itertools.chain([first], f), delimiter=delimiter)
         header = next(reader)
         preset_map = PRESETS[preset][kind] if preset else {}

@@ -1,9 +1,9 @@
 """Activity deliveries that arrive together, applied in one transaction as one set (SQLite's writer path).
 
 Why: a delivery of one activity is ten small statements and a commit, and on SQLite every writer of a
-process waits for the one before it. When deliveries queue behind each other (many CRMs, a burst), the
-writer that gets the lock takes every waiting delivery that can go with its own and applies them as one
-set: one reference check, one upsert, one pass of effects (retrieval clocks, account facts) and one insert
+process waits for the one before it. So one thread per database writes a process's deliveries (the
+inbox's writer thread, services/webhooks.py): when deliveries queue behind each other (many CRMs, a burst),
+it takes the first waiting delivery and every other that can go with it and applies them as one set: one reference check, one upsert, one pass of effects (retrieval clocks, account facts) and one insert
 of their idempotency answers, in one transaction.
 
 Exactly the answers and effects of applying them one after the other, in arrival order, because a set
@@ -15,8 +15,8 @@ own rows; the others go on. Anything unexpected rolls the set back and every del
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -31,10 +31,10 @@ from dynbooks.services.imports import TABLES, _effects, _reference_errors, _to_r
 __all__ = ["Delivery", "apply_together", "together"]
 
 
-@dataclass
+@dataclass(eq=False)  # deliveries are compared by identity: two with equal rows are still two deliveries
 class Delivery:
-    """One delivery waiting for the writer, and what became of it (``outcome``, set before ``wake``; ``wake``
-    without an outcome: the turn to apply the next set is this delivery's thread's)."""
+    """One delivery on its way to the writer: its rows as sent (``rows``, kept for the inbox), as read
+    (``parsed``), what became of it in a set (``outcome``) and the answer its sender waits for (``future``)."""
 
     ctx: Context
     kind: str
@@ -42,8 +42,9 @@ class Delivery:
     line_of: dict[int, int]
     key: str | None
     fingerprint: str
-    wake: threading.Event = field(default_factory=threading.Event)
+    rows: list[dict[str, Any]] = field(default_factory=list)
     outcome: tuple[str, Any] | None = None  # ("answer", dict) | ("error", InvalidInput) | ("alone" | "busy", None)
+    future: Future[dict[str, Any]] = field(default_factory=Future)
 
 
 def together(first: Delivery, waiting: list[Delivery]) -> list[Delivery]:

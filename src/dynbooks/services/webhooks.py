@@ -42,6 +42,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -69,12 +70,8 @@ log = logging.getLogger(__name__)
 # another writer's short transaction (a delivery of another process, a return) takes even on a loaded
 # machine. While a cycle runs (store/cycle_flag.py) a delivery is queued at once: it would wait in vain.
 QUEUE_AFTER = 2.0
-GATHER = 0.003
-"""Seconds the thread whose turn it is waits for more deliveries before it takes a set, while deliveries
-arrive together (the last set found others waiting). On one worker the requests' own preparation holds the
-GIL, so without it most sets held one delivery: 8 concurrent clients at 1M accounts, 396 -> 650-670 req/s
-(2.5 -> 1.4 ms of server CPU per delivery; 1 ms: ~510, 2 ms: ~610, 4 ms: ~600, 10 ms: ~390). A lone
-delivery does not wait."""
+WRITER_IDLE = 5.0  # seconds without a delivery after which an inbox's writer thread ends (a new one starts)
+_POSTGRES_WRITERS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="dynbooks-webhook-pg")
 DRAIN_BATCH = 20  # queued deliveries applied per transaction (the writer lock is free between batches)
 RETRY_EVERY = 1.0  # seconds between attempts to apply the queue while the lock is held
 
@@ -129,44 +126,38 @@ def ingest_rows(ctx: Context, kind: str, rows: list[dict[str, Any]], *,
     ``{"inserted", "updated", "unchanged", "rejected", ...}`` as an import does (signals add ``routed``),
     plus ``"replayed": true`` when the answer is the stored answer to an earlier delivery of the same key,
     or ``{"queued": true, ...}`` (zero counts) when the delivery waits in the SQLite inbox for a cycle."""
+    return deliver(ctx, kind, rows, idempotency_key=idempotency_key).result()
+
+
+def deliver(ctx: Context, kind: str, rows: list[dict[str, Any]], *,
+            idempotency_key: str | None = None) -> Future[dict[str, Any]]:
+    """:func:`ingest_rows` without waiting: the rows are read and checked here (a bad cell raises at once),
+    and the future settles with the answer or the refusal once the delivery is written. On SQLite the
+    inbox's writer thread writes it (with the deliveries beside it); on PostgreSQL, which writes side by
+    side, a thread of its own. The web app awaits the future: no request thread waits for the writer."""
     if kind not in WEBHOOK_KINDS:
         raise InvalidInput(f"unknown webhook kind {kind!r}; use one of {', '.join(WEBHOOK_KINDS)}")
     if not rows:
         raise InvalidInput("no rows: send a JSON list of at least one row")
     if len(rows) > MAX_ROWS:
         raise InvalidInput(f"{len(rows)} rows: at most {MAX_ROWS} in one delivery")
-    fingerprint = _fingerprint(kind, rows)
     key = None if idempotency_key is None else f"webhooks/{kind}:{idempotency_key}"
     if key is not None and len(key) > 200:
         raise InvalidInput("the Idempotency-Key is too long (at most 150 characters)")
+    # Bad cells and unknown ids are refused together, naming every bad row (in _apply_in / enqueue).
     with _parsed(kind, rows) as (parsed, line_of):
-        # Bad cells and unknown ids are refused together, naming every bad row (in _apply_in / enqueue).
-        if ctx.engine.dialect.name != "sqlite":
-            return _apply_postgres(ctx, kind, parsed, line_of, key, fingerprint, _moves_ownership(ctx, kind, rows))
-        inbox = inbox_of(ctx)
-        # While deliveries wait in the inbox, a new one waits behind them (arrival order).
-        how = "busy" if inbox.queueing(ctx) else "alone"
-        if how == "alone" and kind == "activities" and not parsed.errors:  # with those waiting beside it
-            how, value = inbox.together(Delivery(ctx, kind, parsed, line_of, key, fingerprint))
-            if how == "answer":
-                return dict(value)
-            if how == "error":
-                raise value
-        if how == "alone":
-            with inbox.writer:
-                try:
-                    with inbox.writing(ctx) as conn:
-                        return _apply_in(conn, ctx, kind, parsed, line_of, key, fingerprint)
-                except _Busy:
-                    pass  # queued below
-        return inbox.enqueue(ctx, kind, rows, parsed, line_of, key, fingerprint)
+        delivery = Delivery(ctx, kind, parsed, line_of, key, _fingerprint(kind, rows), rows)
+    if ctx.engine.dialect.name != "sqlite":
+        return _POSTGRES_WRITERS.submit(_apply_postgres, delivery, _moves_ownership(ctx, kind, rows))
+    return inbox_of(ctx).submit(delivery)
 
 
 @contextmanager
 def _parsed(kind: str, rows: list[dict[str, Any]]) -> Iterator[tuple[ParsedFile, dict[int, int]]]:
     """The rows read by the CSV reader (so they pass exactly the import's cell rules), in memory."""
     text, line_of = _write(rows)
-    yield read_csv_text(text, kind, name=f"<{kind} webhook>"), line_of
+    # Written with commas: nothing to guess (the csv module's Sniffer was 6% of a delivery's server CPU).
+    yield read_csv_text(text, kind, name=f"<{kind} webhook>", delimiter=","), line_of
 
 
 def _refusal(errors: list[RowError], line_of: dict[int, int]) -> InvalidInput:
@@ -204,15 +195,14 @@ def _apply_in(conn: Connection, ctx: Context, kind: str, parsed: ParsedFile, lin
     return answer | {"replayed": False}
 
 
-def _apply_postgres(ctx: Context, kind: str, parsed: ParsedFile, line_of: dict[int, int], key: str | None,
-                    fingerprint: str, lock: bool) -> dict[str, Any]:
+def _apply_postgres(d: Delivery, lock: bool) -> dict[str, Any]:
     """PostgreSQL writes concurrently: only a delivery that routes takes the cycle lock. Two deliveries of
     the same key or the same event id at the same moment: the second fails on the unique key and, tried
     again, finds the first one's rows (no second effect)."""
     for attempt in (1, 2, 3):
         try:
-            with ctx.writing(lock=lock) as conn:
-                return _apply_in(conn, ctx, kind, parsed, line_of, key, fingerprint)
+            with d.ctx.writing(lock=lock) as conn:
+                return _apply_in(conn, d.ctx, d.kind, d.parsed, d.line_of, d.key, d.fingerprint)
         except Exception as exc:
             if attempt == 3 or not (_unique_violation(exc) or _deadlock(exc)):
                 raise
@@ -284,10 +274,9 @@ class Inbox:
         # The same for the inbox file: during a cycle every delivery of this process writes to it at once.
         self._inbox_write = threading.Lock()
         self.busy = False
-        self._turn = threading.Lock()  # deliveries waiting to be applied together (together())
+        self._more = threading.Condition()  # deliveries waiting for the writer thread (submit())
         self._waiting: list[Delivery] = []
-        self._applying = False
-        self._gather = False  # whether the next set waits GATHER seconds for more deliveries
+        self._applier: threading.Thread | None = None
         self._state = threading.Lock()
         self._drainer: threading.Thread | None = None
         self._created = False
@@ -338,51 +327,74 @@ class Inbox:
             return list(conn.execute(select(webhook_inbox).where(webhook_inbox.c.error.is_(None))
                                      .order_by(webhook_inbox.c.id).limit(limit)))
 
-    def together(self, delivery: Delivery) -> tuple[str, Any]:
-        """Apply ``delivery`` in one transaction with the deliveries waiting beside it
-        (:mod:`dynbooks.services.webhook_batch`): its ``("answer", dict)`` or ``("error", InvalidInput)``, or
-        ``("alone", None)`` / ``("busy", None)``: apply it by the ordinary path / queue it.
-
-        One thread at a time applies a set; the others sleep until theirs is settled or the turn is handed
-        to them (the first still waiting when a set is done), so that each is woken once."""
-        with self._turn:
+    def submit(self, delivery: Delivery) -> Future[dict[str, Any]]:
+        """Hand ``delivery`` to this inbox's writer thread (started on demand); returns its future."""
+        with self._more:
             self._waiting.append(delivery)
-            mine = not self._applying
-            self._applying = True
-        if not mine:
-            delivery.wake.wait()
-            if delivery.outcome is not None:
-                return delivery.outcome
-        if self._gather:
-            time.sleep(GATHER)  # others are on their way (see GATHER)
-        with self._turn:
-            batch = together(delivery, [d for d in self._waiting if d is not delivery])
-            self._gather = len(self._waiting) > 1
-            self._waiting = [d for d in self._waiting if d not in batch]
-        try:
+            if self._applier is None:
+                self._applier = threading.Thread(target=self._apply_waiting, name="dynbooks-webhook-writer",
+                                                 daemon=True)
+                self._applier.start()
+            self._more.notify()
+        return delivery.future
+
+    def _apply_waiting(self) -> None:
+        """The writer thread: takes the first waiting delivery and those that can go with it (a set, see
+        :mod:`dynbooks.services.webhook_batch`), writes them, settles their futures, and goes on while
+        deliveries wait. Deliveries that arrive while a set is written form the next set, so sets grow with
+        the load by themselves. Ends after ``WRITER_IDLE`` seconds without work."""
+        while True:
+            with self._more:
+                if not self._waiting and not self._more.wait_for(lambda: bool(self._waiting), WRITER_IDLE):
+                    self._applier = None
+                    return
+                batch = together(self._waiting[0], self._waiting[1:])
+                chosen = set(map(id, batch))
+                self._waiting = [d for d in self._waiting if id(d) not in chosen]
+            try:
+                self._write_set(batch)
+            except BaseException as exc:  # every sender is answered, whatever happened
+                for d in batch:
+                    if not d.future.done():
+                        d.future.set_exception(exc)
+                if not isinstance(exc, Exception):
+                    raise
+
+    def _write_set(self, batch: list[Delivery]) -> None:
+        """Write ``batch``: as one set (activities), else each by the ordinary path; settle each future."""
+        first = batch[0]
+        if len(batch) > 1 and not self.queueing(first.ctx):
             with self.writer:
                 try:
-                    with self.writing(delivery.ctx) as conn:
-                        apply_together(conn, delivery.ctx, batch, _refusal)
+                    with self.writing(first.ctx) as conn:
+                        apply_together(conn, first.ctx, batch, _refusal)
                 except _Busy:
                     for d in batch:
                         d.outcome = ("busy", None)
                 except Exception:  # nothing of the set was committed: each goes alone (and meets its error)
                     log.warning("a set of webhook deliveries was applied one by one instead", exc_info=True)
                     for d in batch:
-                        d.outcome = ("alone", None)
-        finally:
-            with self._turn:
-                for d in batch:
-                    if d.outcome is None:
-                        d.outcome = ("alone", None)
-                    d.wake.set()
-                if self._waiting:
-                    self._waiting[0].wake.set()  # its turn: it applies the next set
-                else:
-                    self._applying = False
-        assert delivery.outcome is not None
-        return delivery.outcome
+                        d.outcome = None
+        for d in batch:
+            try:
+                how, value = d.outcome or ("alone", None)
+                if isinstance(value, InvalidInput):  # refused: a bad row of its own
+                    raise value
+                d.future.set_result(value if isinstance(value, dict) else self._alone(d, busy=how == "busy"))
+            except Exception as exc:
+                d.future.set_exception(exc)
+
+    def _alone(self, d: Delivery, *, busy: bool = False) -> dict[str, Any]:
+        """Write one delivery in its own transaction, or queue it: while deliveries wait in the inbox (a new
+        one waits behind them, in arrival order), or when the write lock stays held (``busy``: a cycle)."""
+        if not busy and not self.queueing(d.ctx):
+            with self.writer:
+                try:
+                    with self.writing(d.ctx) as conn:
+                        return _apply_in(conn, d.ctx, d.kind, d.parsed, d.line_of, d.key, d.fingerprint)
+                except _Busy:
+                    pass  # queued below
+        return self.enqueue(d.ctx, d.kind, d.rows, d.parsed, d.line_of, d.key, d.fingerprint)
 
     def queueing(self, ctx: Context) -> bool:
         """Whether deliveries wait in the queue (then the drainer runs)."""
