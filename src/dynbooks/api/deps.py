@@ -26,7 +26,8 @@ from dynbooks.services.context import Context
 from dynbooks.settings import Settings
 from dynbooks.store.data_version import DataVersion
 
-__all__ = ["ApiUser", "AppState", "Ctx", "State", "app_state", "bearer", "require_scope", "state_of"]
+__all__ = ["ApiUser", "AppState", "Ctx", "State", "app_state", "bearer", "check_scope", "require_scope",
+           "state_of", "token_user"]
 
 
 @dataclass
@@ -70,21 +71,39 @@ State = Annotated[AppState, Depends(state_of)]
 bearer = HTTPBearer(auto_error=False, description="An API token from `dynbooks token create EMAIL`.")
 
 
-async def _api_user(state: State,
-                    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> User:
-    # Async, with the lookup in a thread only on a miss: a webhook's token is checked on every delivery, and
-    # a plain ``def`` dependency is a thread hop each time.
+async def token_user(state: AppState, credentials: HTTPAuthorizationCredentials | None) -> User:
+    """The active user of a valid ``Authorization: Bearer`` token, else 401."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise HTTPException(401, "send Authorization: Bearer TOKEN", headers={"WWW-Authenticate": "Bearer"})
     token = credentials.credentials
     key, now = ("token", hashlib.sha256(token.encode()).hexdigest()), state.now()
-    found, user = state.cache.peek(key, now)
-    if not found:
-        user = await run_in_threadpool(state.cache.get, key, now, lambda: Timed.always(_token_user(state, token)))
+
+    def compute() -> Timed[User | None]:
+        return Timed.always(_token_user(state, token))
+
+    # Checked on every call (a webhook's token on every delivery), so no thread unless it pays: on SQLite the
+    # version is a local PRAGMA and a miss one indexed read, cheaper than a hop to a thread and back (every
+    # delivery's commit makes the next delivery a miss). A server's version or lookup is a round trip: a thread.
+    if state.cache.versions.local:
+        user = state.cache.get(key, now, compute)
+    else:
+        user = await run_in_threadpool(state.cache.get, key, now, compute)
     if user is None:
         raise HTTPException(401, "bad or revoked token", headers={"WWW-Authenticate": "Bearer"})
     assert isinstance(user, User)
     return user
+
+
+def check_scope(user: User, scope: str) -> User:
+    """``user`` if their token has ``scope``, else 403."""
+    if scope not in user.scopes:
+        raise HTTPException(403, f"this token has no {scope!r} scope")
+    return user
+
+
+async def _api_user(state: State,
+                    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> User:
+    return await token_user(state, credentials)
 
 
 def _token_user(state: AppState, token: str) -> User | None:
@@ -106,8 +125,6 @@ def require_scope(scope: str) -> Callable[[User], Awaitable[User]]:
     """A dependency that refuses (403) a token without ``scope``."""
 
     async def check(user: ApiUser) -> User:
-        if scope not in user.scopes:
-            raise HTTPException(403, f"this token has no {scope!r} scope")
-        return user
+        return check_scope(user, scope)
 
     return check

@@ -8,8 +8,9 @@ than a cached page itself. These only touch the ``http.response.start`` message.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from urllib.parse import urlsplit
 
-from starlette.datastructures import URL, MutableHeaders
+from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -27,7 +28,7 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        remote = (URL(scope=scope).hostname or "") not in self.loopback
+        remote = _hostname(scope) not in self.loopback
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -41,6 +42,15 @@ class SecurityHeaders:
         await self.app(scope, receive, with_headers)
 
 
+def _hostname(scope: Scope) -> str:
+    """The host the client addressed, as ``URL(scope=scope).hostname`` has it, without building the URL."""
+    for name, value in scope["headers"]:
+        if name == b"host":
+            return urlsplit("//" + value.decode("latin-1")).hostname or ""
+    server = scope.get("server")
+    return str(server[0]) if server else ""
+
+
 class SlidingSession:
     """Re-signs the session cookie of authenticated answers (:func:`dynbooks.web.session.refreshed_cookie`)."""
 
@@ -48,7 +58,8 @@ class SlidingSession:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or not any(name == b"cookie" for name, _ in scope["headers"]):
+            # No cookie, no session to re-sign (API clients and webhooks send a token): nothing to wrap.
             await self.app(scope, receive, send)
             return
         from dynbooks.web.session import refreshed_cookie
