@@ -19,7 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from dynbooks import __version__
 from dynbooks.api.deps import AppState
 from dynbooks.api.more_routes import router as more_router
-from dynbooks.api.routes import public, router
+from dynbooks.api.routes import hooks, public, router
 from dynbooks.config import find_config, load_config
 from dynbooks.domain.errors import DynbooksError
 from dynbooks.settings import Settings
@@ -73,6 +73,7 @@ def create_app(settings: Settings | None = None, *, schedule: bool = False) -> F
                               "Send `Authorization: Bearer TOKEN` (`dynbooks token create EMAIL`).",
                   docs_url=None, redoc_url=None)  # Swagger UI would load from a CDN: not here
     app.state.dynbooks = AppState(settings=settings, engine=engine, config=config)
+    app.include_router(hooks)
     app.include_router(public)
     app.include_router(router)
     app.include_router(more_router)

@@ -45,7 +45,7 @@ from dynbooks.services.reads import book
 from dynbooks.services.returns import return_account
 from dynbooks.services.webhooks import deliver
 
-__all__ = ["public", "router"]
+__all__ = ["hooks", "public", "router"]
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorPublic, "description": "The body is not JSON"},
@@ -55,6 +55,9 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 
 router = APIRouter(prefix="/api", responses=ERRORS)
 public = APIRouter(prefix="/api")
+hooks = APIRouter(prefix="/api/webhooks", responses=ERRORS)
+"""The webhooks, on a router of their own that the app includes first: a CRM posts to them many times a
+second, and FastAPI matches a request against each included router's routes in turn."""
 
 Reader = Annotated[User, Depends(require_scope("read"))]
 Writer = Annotated[User, Depends(require_scope("write"))]
@@ -191,7 +194,7 @@ async def _hook(ctx: Context, kind: str, rows: list[Any], key: str | None) -> Re
     return JSONResponse(body, status_code=202 if answer.get("queued") else 200)
 
 
-@router.post("/webhooks/activities", response_model=WebhookPublic, response_model_exclude_none=True,
+@hooks.post("/activities", response_model=WebhookPublic, response_model_exclude_none=True,
              tags=["webhooks"], responses=HOOK_RESPONSES)
 async def post_activities(rows: list[ActivityRow], ctx: WebhookCtx,
                           idempotency_key: Annotated[str | None, Header(max_length=150)] = None) -> Response:
@@ -200,7 +203,7 @@ async def post_activities(rows: list[ActivityRow], ctx: WebhookCtx,
     return await _hook(ctx, "activities", rows, idempotency_key)
 
 
-@router.post("/webhooks/signals", response_model=WebhookPublic, response_model_exclude_none=True,
+@hooks.post("/signals", response_model=WebhookPublic, response_model_exclude_none=True,
              tags=["webhooks"], responses=HOOK_RESPONSES)
 async def post_signals(rows: list[SignalRow], ctx: WebhookCtx,
                        idempotency_key: Annotated[str | None, Header(max_length=150)] = None) -> Response:
