@@ -5,12 +5,14 @@ retrieval clocks and account facts moved once for all, every key stored with its
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
 from dynbooks.domain.errors import InvalidInput
+from dynbooks.services import webhooks
 from dynbooks.services.webhook_batch import Delivery, apply_together, together
 from dynbooks.services.webhooks import _fingerprint, _parsed, _refusal, ingest_rows
 from dynbooks.store.db import write
@@ -126,3 +128,32 @@ def test_concurrent_deliveries_are_each_applied_exactly_once(org: Org) -> None:
         stored = conn.execute(select(func.count()).select_from(activities)
                               .where(activities.c.activity_id.like("act-c-%"))).scalar_one()
     assert stored == 60
+
+
+def test_deliveries_that_wait_for_the_writer_thread_are_written_as_one_set(
+        org: Org, monkeypatch: pytest.MonkeyPatch) -> None:
+    """While the writer thread is busy, deliveries queue; it then takes them all in one transaction, and
+    every sender gets its own answer."""
+    sets: list[int] = []
+    real = webhooks.apply_together
+
+    def spy(conn: Any, ctx: Any, batch: list[Delivery], refusal: Any) -> None:
+        sets.append(len(batch))
+        real(conn, ctx, batch, refusal)
+
+    monkeypatch.setattr(webhooks, "apply_together", spy)
+    accounts_of_s1 = mine(org)
+    inbox = webhooks.inbox_of(org.world.ctx())
+    with inbox.writer:  # the writer thread takes the first delivery, then waits here for the lock
+        futures = [webhooks.deliver(org.world.ctx(), "activities",
+                                    [row(accounts_of_s1[i % len(accounts_of_s1)], f"set-{i}")],
+                                    idempotency_key=f"set-{i}") for i in range(7)]
+        time.sleep(0.2)
+        assert not any(f.done() for f in futures)
+    answers = [f.result(timeout=30) for f in futures]
+    assert all(a["inserted"] == 1 and a["replayed"] is False for a in answers)
+    # The six behind the first together; the first too, unless the thread took it before they came.
+    assert sets in ([6], [7])
+    with org.world.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(idempotency)
+                            .where(idempotency.c.key.like("webhooks/activities:set-%"))).scalar_one() == 7

@@ -3,8 +3,9 @@
 Why: a delivery of one activity is ten small statements and a commit, and on SQLite every writer of a
 process waits for the one before it. So one thread per database writes a process's deliveries (the
 inbox's writer thread, services/webhooks.py): when deliveries queue behind each other (many CRMs, a burst),
-it takes the first waiting delivery and every other that can go with it and applies them as one set: one reference check, one upsert, one pass of effects (retrieval clocks, account facts) and one insert
-of their idempotency answers, in one transaction.
+it takes the first waiting delivery and every other that can go with it and applies them as one set: one
+reference check, one upsert, one pass of effects (retrieval clocks, account facts) and one insert of their
+idempotency answers, in one transaction.
 
 Exactly the answers and effects of applying them one after the other, in arrival order, because a set
 only holds deliveries that cannot see each other's rows: no two share an idempotency key or an activity

@@ -44,6 +44,7 @@ import uuid
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +71,12 @@ log = logging.getLogger(__name__)
 # another writer's short transaction (a delivery of another process, a return) takes even on a loaded
 # machine. While a cycle runs (store/cycle_flag.py) a delivery is queued at once: it would wait in vain.
 QUEUE_AFTER = 2.0
+GATHER = 0.001
+"""Seconds the writer thread waits, at most, until as many deliveries wait as its last set held (under load,
+clients that were just answered send again). A set's fixed cost (a transaction, ten statements: ~1.3 ms at 1M
+accounts) is then shared: taking whatever waited, a third of the sets held one delivery (1M accounts, 8
+clients: 1.35 -> 1.02 ms of server CPU per delivery, 712 -> 927 req/s, same minutes; 2 ms: no better).
+After a set of one, nothing waits: a lone delivery is written at once."""
 WRITER_IDLE = 5.0  # seconds without a delivery after which an inbox's writer thread ends (a new one starts)
 _POSTGRES_WRITERS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="dynbooks-webhook-pg")
 DRAIN_BATCH = 20  # queued deliveries applied per transaction (the writer lock is free between batches)
@@ -343,12 +350,16 @@ class Inbox:
         :mod:`dynbooks.services.webhook_batch`), writes them, settles their futures, and goes on while
         deliveries wait. Deliveries that arrive while a set is written form the next set, so sets grow with
         the load by themselves. Ends after ``WRITER_IDLE`` seconds without work."""
+        last = 0
         while True:
             with self._more:
                 if not self._waiting and not self._more.wait_for(lambda: bool(self._waiting), WRITER_IDLE):
                     self._applier = None
                     return
+                if len(self._waiting) < last:  # under load: see GATHER
+                    self._more.wait_for(partial(self._at_least, last), GATHER)
                 batch = together(self._waiting[0], self._waiting[1:])
+                last = len(batch)
                 chosen = set(map(id, batch))
                 self._waiting = [d for d in self._waiting if id(d) not in chosen]
             try:
@@ -359,6 +370,9 @@ class Inbox:
                         d.future.set_exception(exc)
                 if not isinstance(exc, Exception):
                     raise
+
+    def _at_least(self, n: int) -> bool:
+        return len(self._waiting) >= n
 
     def _write_set(self, batch: list[Delivery]) -> None:
         """Write ``batch``: as one set (activities), else each by the ordinary path; settle each future."""
