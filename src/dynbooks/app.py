@@ -23,6 +23,7 @@ from dynbooks.api.routes import hooks, public, router
 from dynbooks.config import find_config, load_config
 from dynbooks.domain.errors import DynbooksError
 from dynbooks.settings import Settings
+from dynbooks.store.checkpoints import WalCheckpointer
 from dynbooks.store.db import connect
 from dynbooks.web.middleware import SecurityHeaders
 from dynbooks.web.session import LOOPBACK
@@ -61,11 +62,17 @@ def create_app(settings: Settings | None = None, *, schedule: bool = False) -> F
             from dynbooks.schedule import start_scheduler
 
             scheduler = start_scheduler(app.state.dynbooks)
+        path = engine.url.database or ""
+        checkpoints = WalCheckpointer(path) if engine.dialect.name == "sqlite" and path != ":memory:" else None
+        if checkpoints is not None:
+            checkpoints.start()
         try:
             yield
         finally:
             if scheduler is not None:
                 scheduler.shutdown(wait=True)
+            if checkpoints is not None:
+                checkpoints.stop()
             engine.dispose()
 
     app = FastAPI(lifespan=lifespan, title="dynbooks", version=__version__,
