@@ -7,10 +7,11 @@ it, at 100,000 accounts, the naive cycle (:mod:`dynbooks.bench.naive`) and the r
 world. Each report runs in its own process, stopped after ``--report-timeout`` seconds (60: the target is 2).
 ``import`` imports a 1,000,000-row accounts CSV (``dynbooks generate``) into an empty database.
 
-Every measured step runs in a fresh subprocess (``--child``), so its peak RSS (``ru_maxrss``) is its own;
-the clock covers the call alone (imports, engine and configuration are made before it). Each figure is
-given in seconds, as a ratio to the floor F (median of 7 ``np.argsort`` of 1M float64 in the parent
-process, just before), in rows per second and in MB of peak RSS. One JSON object is printed.
+Every measured step runs in a fresh subprocess (``--child``), so its peak RSS (``VmHWM``, see
+:func:`dynbooks.bench.peak_rss_mb`) is its own; the clock covers the call alone (imports, engine and
+configuration are made before it). Each figure is given in seconds, as a ratio to the floor F (median of
+7 ``np.argsort`` of 1M float64 in the parent process, just before), in rows per second and in MB of peak
+RSS. One JSON object is printed.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import resource
 import sqlite3
 import statistics
 import subprocess
@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import psycopg
 
-from dynbooks.bench import build
+from dynbooks.bench import build, peak_rss_mb
 from dynbooks.bench.world import AS_OF, CONFIG_TOML
 
 __all__ = ["floor", "main"]
@@ -49,10 +49,6 @@ def floor(runs: int = 7) -> float:
         np.argsort(values)
         times.append(time.perf_counter() - t)
     return statistics.median(times)
-
-
-def _peak_mb() -> float:
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
 def _child(kind: str, url: str, extra: list[str]) -> dict[str, Any]:
@@ -137,7 +133,7 @@ def _child(kind: str, url: str, extra: list[str]) -> dict[str, Any]:
             out["seconds"] = time.perf_counter() - t
             # This process's CPU: on SQLite the whole query; on PostgreSQL the server's work is not in it.
             out["cpu_seconds"] = round(time.process_time() - cpu, 3)
-    out["peak_rss_mb"] = _peak_mb()
+    out["peak_rss_mb"] = peak_rss_mb()
     return out
 
 

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import time
 from typing import Any
 
 import numpy as np
 
+from dynbooks.bench import peak_rss_mb
 from dynbooks.bench.allocate import machine
 from dynbooks.marketmap.model import build_map, similar_accounts
 from dynbooks.marketmap.synthetic import planted_market
@@ -49,7 +49,7 @@ def run(accounts: int, similar: int, seed: int = 0) -> dict[str, Any]:
         "total_s": round(t3 - t1, 2),
         "auc_planted_lookalikes": round(float(roc_auc_score(market.lookalike[others], mm.fit_score[others])), 4),
         "similar_shape": list(near.shape),
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "peak_rss_mb": round(peak_rss_mb()),
         "machine": machine(),
     }
 
