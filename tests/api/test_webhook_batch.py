@@ -79,7 +79,12 @@ def test_deliveries_that_could_see_each_other_are_never_in_one_set(org: Org) -> 
     other_columns = delivery(org, [{"account_id": c1, "type": "call", "occurred_at": "2026-03-02T10:00:00Z",
                                     "activity_id": "b4"}], None)
     fine = delivery(org, [row(c1, "b5")], None)
-    assert together(first, [same_key, same_id, repeated, other_columns, fine]) == [first, fine]
+    also_fine = delivery(org, [row(c0, "b6")], "k6")
+    assert together(first, [fine, also_fine]) == [first, fine, also_fine]
+    for odd in (same_key, same_id, repeated, other_columns):
+        # The set ends before it: the one behind it waits too, rather than overtaking it.
+        assert together(first, [fine, odd, also_fine]) == [first, fine]
+        assert together(first, [odd, fine]) == [first]
     assert together(repeated, [fine]) == [repeated]  # applied alone by the ordinary path
 
 

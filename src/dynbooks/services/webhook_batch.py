@@ -8,8 +8,9 @@ reference check, one upsert, one pass of effects (retrieval clocks, account fact
 idempotency answers, in one transaction.
 
 Exactly the answers and effects of applying them one after the other, in arrival order, because a set
-only holds deliveries that cannot see each other's rows: no two share an idempotency key or an activity
-id, and each has distinct ids of its own (a delivery that repeats an id, or an answer that a stored key
+is a run of deliveries that arrived one behind the other (none overtakes a delivery that waited before it)
+and cannot see each other's rows: no two share an idempotency key or an activity id, and each has
+distinct ids of its own (a delivery that repeats an id, or an answer that a stored key
 replays, is applied alone by the ordinary path). A delivery with a bad row is refused alone, naming its
 own rows; the others go on. Anything unexpected rolls the set back and every delivery is applied alone.
 """
@@ -49,7 +50,11 @@ class Delivery:
 
 
 def together(first: Delivery, waiting: list[Delivery]) -> list[Delivery]:
-    """``first`` and the waiting deliveries, in arrival order, that can be applied as one set with it."""
+    """``first`` and the waiting deliveries right behind it, in arrival order, that can be applied as one set
+    with it: the set ends at the first that cannot (another kind, other columns, another sender, a bad cell,
+    an id repeated within it, or a key or an activity id already in the set). No delivery overtakes one that
+    waited before it: what it would see of the other's rows, or of the ownership a hand-raise changes,
+    would then depend on the order the writer took them in."""
     if first.kind != "activities":
         return [first]
     _, id_column = TABLES[first.kind]
@@ -64,9 +69,7 @@ def together(first: Delivery, waiting: list[Delivery]) -> list[Delivery]:
         if (d.kind != first.kind or tuple(d.parsed.values) != shape or d.ctx.actor != first.ctx.actor
                 or d.parsed.errors or len(set(own)) != len(own)
                 or (d.key is not None and d.key in keys) or ids.intersection(own)):
-            if d is first:
-                return [first]
-            continue
+            return chosen or [first]  # the first alone: the ordinary path applies it
         chosen.append(d)
         ids.update(own)
         if d.key is not None:
