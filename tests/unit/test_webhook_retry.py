@@ -11,12 +11,17 @@ import pytest
 from sqlalchemy.exc import OperationalError
 
 from dynbooks.services import webhooks
+from dynbooks.services.webhook_batch import Delivery
 
 
 class FakeContext:
     @contextmanager
     def writing(self, *, lock: bool = False) -> Iterator[None]:
         yield None
+
+
+def delivery() -> Delivery:
+    return Delivery(FakeContext(), "activities", None, {}, None, "f")  # type: ignore[arg-type]
 
 
 def deadlock() -> OperationalError:
@@ -33,7 +38,7 @@ def test_a_deadlocked_delivery_is_tried_again(monkeypatch: pytest.MonkeyPatch) -
         return {"inserted": 1}
 
     monkeypatch.setattr(webhooks, "_apply_in", apply_in)
-    answer = webhooks._apply_postgres(FakeContext(), "activities", None, {}, None, "f", False)  # type: ignore[arg-type]
+    answer = webhooks._apply_postgres(delivery(), False)
     assert answer == {"inserted": 1} and len(tries) == 2
 
 
@@ -46,6 +51,6 @@ def test_other_errors_are_not_retried(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(webhooks, "_apply_in", apply_in)
     with pytest.raises(OperationalError):
-        webhooks._apply_postgres(FakeContext(), "activities", None, {}, None, "f", False)  # type: ignore[arg-type]
+        webhooks._apply_postgres(delivery(), False)
     assert len(tries) == 1
     assert webhooks._deadlock(deadlock()) and not webhooks._deadlock(ValueError("x"))
