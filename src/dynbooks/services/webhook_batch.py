@@ -61,7 +61,7 @@ def together(first: Delivery, waiting: list[Delivery]) -> list[Delivery]:
     shape = tuple(first.parsed.values)
     keys: set[str] = set()
     ids: set[Any] = set()
-    chosen = []
+    chosen: list[Delivery] = []
     for d in [first, *waiting]:
         own = d.parsed.values.get(id_column, [])
         # The set is applied with the first's context; an activity's effects do not read the clock (the
