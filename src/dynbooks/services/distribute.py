@@ -29,7 +29,7 @@ CHUNK = 50_000
 """Assignments written per batch of inserts."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # 280k of them at 5M accounts: no __dict__ each
 class Assignment:
     account_id: str
     role: str
