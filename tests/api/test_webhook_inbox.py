@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, insert, select
 
+from dynbooks.services import webhooks
 from dynbooks.services.webhooks import Inbox, inbox_of
 from dynbooks.store.db import lock_cycle, write
 from dynbooks.store.schema import activities, idempotency, webhook_inbox
@@ -93,6 +94,33 @@ def test_the_queue_is_applied_without_another_delivery_once_the_lock_is_free(cli
     finally:
         cycle.__exit__(None, None, None)
     assert _settled(inbox_of(org.world.ctx())) and _count(org, activities) == 1
+
+
+@pytest.mark.backend("sqlite")
+def test_queued_deliveries_are_drained_as_one_set_each_exactly_once(
+        client: TestClient, org: Org, monkeypatch: pytest.MonkeyPatch) -> None:
+    sets: list[int] = []
+    real = webhooks.apply_together
+
+    def spy(conn: Any, ctx: Any, batch: list[Any], refusal: Any) -> None:
+        sets.append(len(batch))
+        real(conn, ctx, batch, refusal)
+
+    monkeypatch.setattr(webhooks, "apply_together", spy)
+    cycle = _holding_the_cycle_lock(org)
+    try:
+        answers = [client.post("/api/webhooks/activities", json=_activity(org, f"q-{i}"),
+                               headers=_admin(org, f"q-{i}")) for i in range(5)]
+        assert [a.status_code for a in answers] == [202] * 5
+    finally:
+        cycle.__exit__(None, None, None)
+    assert _settled(inbox_of(org.world.ctx()))
+    assert sets == [5]  # the drainer took the five queued deliveries as one set
+    assert _count(org, activities) == 5 and _count(org, idempotency) == 5
+    for i in range(5):  # each answer stored under its key, as if applied alone
+        again = client.post("/api/webhooks/activities", json=_activity(org, f"q-{i}"), headers=_admin(org, f"q-{i}"))
+        assert again.status_code == 200 and again.json() == {"inserted": 1, "updated": 0, "unchanged": 0,
+                                                             "rejected": 0, "replayed": True}
 
 
 @pytest.mark.backend("postgres")  # SQLite has one write lock (see the inbox tests)

@@ -446,9 +446,11 @@ class Inbox:
 
     def drain(self, ctx: Context, limit: int = DRAIN_BATCH) -> int:
         """Apply up to ``limit`` queued deliveries, oldest first, in one write transaction if the lock is free
-        (else nothing: 0); each in a savepoint, so that one no longer valid (kept in the inbox with its error)
-        does not undo the others. They leave the inbox only after the commit: a crash in between leaves them
-        queued, and applying one again finds its idempotency key (no second effect). Returns how many."""
+        (else nothing: 0): runs of them that can go together as sets, the others one by one (as the writer
+        thread does), each set and each delivery in a savepoint, so that one no longer valid (kept in the inbox
+        with its error) does not undo the others. They leave the inbox only after the commit: a crash in
+        between leaves them queued, and applying one again finds its idempotency key (no second effect).
+        Returns how many were applied."""
         with self.writer:
             queued = self.pending(limit)
             if not queued:
@@ -456,20 +458,41 @@ class Inbox:
             done: list[int] = []
             try:  # while the lock is known to be held, only a probe: deliveries must not wait behind it
                 with self.writing(ctx) as conn:
-                    for row in queued:
-                        rows = json.loads(row.rows)
-                        try:
-                            with conn.begin_nested(), _parsed(row.kind, rows) as (parsed, line_of):
-                                _apply_in(conn, ctx, row.kind, parsed, line_of, row.key, row.fingerprint)
-                            done.append(row.id)
-                        except InvalidInput as exc:
-                            with self._inbox_write, self.engine.begin() as inbox:
-                                inbox.execute(webhook_inbox.update().where(webhook_inbox.c.id == row.id)
-                                              .values(error="; ".join([exc.message, *exc.details])))
+                    waiting = [(row, self._queued_delivery(ctx, row)) for row in queued]
+                    while waiting:
+                        batch = together(waiting[0][1], [d for _, d in waiting[1:]])
+                        run, waiting = waiting[:len(batch)], waiting[len(batch):]  # a set is a run
+                        if len(batch) > 1:
+                            try:
+                                with conn.begin_nested():
+                                    apply_together(conn, ctx, batch, _refusal)
+                            except Exception:  # the set's savepoint is undone: each goes alone
+                                log.warning("a set of queued deliveries was applied one by one", exc_info=True)
+                                for d in batch:
+                                    d.outcome = None
+                        for row, d in run:
+                            _, value = d.outcome or ("alone", None)
+                            try:
+                                if isinstance(value, InvalidInput):  # refused within its set
+                                    raise value
+                                if not isinstance(value, dict):  # alone, in a savepoint of its own
+                                    with conn.begin_nested():
+                                        _apply_in(conn, ctx, d.kind, d.parsed, d.line_of, d.key, d.fingerprint)
+                                done.append(row.id)
+                            except InvalidInput as exc:
+                                with self._inbox_write, self.engine.begin() as inbox:
+                                    inbox.execute(webhook_inbox.update().where(webhook_inbox.c.id == row.id)
+                                                  .values(error="; ".join([exc.message, *exc.details])))
             except _Busy:
                 return 0
             self.drained(done)
             return len(done)
+
+    @staticmethod
+    def _queued_delivery(ctx: Context, row: Any) -> Delivery:
+        rows = json.loads(row.rows)
+        with _parsed(row.kind, rows) as (parsed, line_of):
+            return Delivery(ctx, row.kind, parsed, line_of, row.key, row.fingerprint, rows)
 
     def drained(self, ids: list[int]) -> None:
         """The deliveries' effects are committed: take them out of the queue."""
