@@ -358,7 +358,11 @@ class Inbox:
                     return
                 if len(self._waiting) < last:  # under load: see GATHER
                     self._more.wait_for(partial(self._at_least, last), GATHER)
-                batch = together(self._waiting[0], self._waiting[1:])
+                try:
+                    batch = together(self._waiting[0], self._waiting[1:])
+                except Exception:  # never leave this thread (deliveries would wait for it forever)
+                    log.exception("webhook deliveries could not be grouped; the first goes alone")
+                    batch = [self._waiting[0]]
                 last = len(batch)
                 chosen = set(map(id, batch))
                 self._waiting = [d for d in self._waiting if id(d) not in chosen]
