@@ -162,3 +162,15 @@ def test_deliveries_that_wait_for_the_writer_thread_are_written_as_one_set(
     with org.world.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(idempotency)
                             .where(idempotency.c.key.like("webhooks/activities:set-%"))).scalar_one() == 7
+
+
+def test_a_sender_that_goes_away_cannot_cancel_a_delivery(org: Org) -> None:
+    """A client that hangs up cancels its request's awaiting; the delivery is written all the same and the
+    writer thread goes on answering the others."""
+    account = mine(org)[0]
+    inbox = webhooks.inbox_of(org.world.ctx())
+    with inbox.writer:
+        gone = webhooks.deliver(org.world.ctx(), "activities", [row(account, "gone-1")], idempotency_key="gone-1")
+        kept = webhooks.deliver(org.world.ctx(), "activities", [row(account, "gone-2")], idempotency_key="gone-2")
+        assert not gone.cancel()
+    assert gone.result(timeout=30)["inserted"] == 1 and kept.result(timeout=30)["inserted"] == 1

@@ -335,7 +335,10 @@ class Inbox:
                                      .order_by(webhook_inbox.c.id).limit(limit)))
 
     def submit(self, delivery: Delivery) -> Future[dict[str, Any]]:
-        """Hand ``delivery`` to this inbox's writer thread (started on demand); returns its future."""
+        """Hand ``delivery`` to this inbox's writer thread (started on demand); returns its future, already
+        running: a sender that goes away (a client that hangs up cancels its awaiting) cannot cancel a delivery
+        the writer may be writing, nor make the writer fail to answer the others of its set."""
+        delivery.future.set_running_or_notify_cancel()
         with self._more:
             self._waiting.append(delivery)
             if self._applier is None:
