@@ -47,6 +47,7 @@ bench: $(STAMP)
 	$(BIN)/python -m dynbooks.bench allocate --json
 	$(BIN)/python -m dynbooks.bench cycle --json   # 5M accounts, SQLite + PostgreSQL; first run builds the worlds (~10 min)
 	$(BIN)/python -m dynbooks.bench import --json  # 1M-row accounts CSV
+	$(BIN)/python -m dynbooks.bench.web --accounts 1000000 --seconds 10 --hand-raises 50 --pin --json  # one `serve` worker; load from wrk (apt-get install wrk) if installed
 
 demo: $(STAMP)
 	rm -rf $(DEMO)
