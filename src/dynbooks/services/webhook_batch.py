@@ -45,7 +45,7 @@ class Delivery:
     key: str | None
     fingerprint: str
     rows: list[dict[str, Any]] = field(default_factory=list)
-    outcome: tuple[str, Any] | None = None  # ("answer", dict) | ("error", InvalidInput) | ("alone" | "busy", None)
+    outcome: tuple[str, Any] | None = None  # ("answer", dict) | ("error", InvalidInput) | ("alone", None)
     future: Future[dict[str, Any]] = field(default_factory=Future)
 
 

@@ -202,6 +202,30 @@ def _apply_in(conn: Connection, ctx: Context, kind: str, parsed: ParsedFile, lin
     return answer | {"replayed": False}
 
 
+def _apply_run(conn: Connection, run: list[Delivery]) -> None:
+    """Apply ``run`` (from :func:`together`) in the caller's transaction, settling each delivery's outcome
+    to ``("answer", dict)`` or ``("error", InvalidInput)``: as one set in a savepoint when it holds several
+    (a set that fails is undone, logged, and its deliveries go one by one), then each delivery the set left
+    alone (one whose key is stored: a replay) in a savepoint of its own. The writer thread and the inbox's
+    drainer both write this way."""
+    if len(run) > 1:
+        try:
+            with conn.begin_nested():
+                apply_together(conn, run[0].ctx, run, _refusal)
+        except Exception:
+            log.warning("a set of webhook deliveries was applied one by one instead", exc_info=True)
+            for d in run:
+                d.outcome = None
+    for d in run:
+        if d.outcome is not None and d.outcome[0] != "alone":
+            continue
+        try:
+            with conn.begin_nested():
+                d.outcome = ("answer", _apply_in(conn, d.ctx, d.kind, d.parsed, d.line_of, d.key, d.fingerprint))
+        except InvalidInput as exc:
+            d.outcome = ("error", exc)
+
+
 def _apply_postgres(d: Delivery, lock: bool) -> dict[str, Any]:
     """PostgreSQL writes concurrently: only a delivery that routes takes the cycle lock. Two deliveries of
     the same key or the same event id at the same moment: the second fails on the unique key and, tried
@@ -382,40 +406,26 @@ class Inbox:
         return len(self._waiting) >= n
 
     def _write_set(self, batch: list[Delivery]) -> None:
-        """Write ``batch``: as one set (activities), else each by the ordinary path; settle each future."""
+        """Write ``batch`` (a run from :func:`together`) in one transaction and settle each future; queue it
+        instead while deliveries wait in the inbox (a new one waits behind them, in arrival order) or when
+        the write lock stays held (a cycle)."""
         first = batch[0]
-        if len(batch) > 1 and not self.queueing(first.ctx):
+        if not self.queueing(first.ctx):
             with self.writer:
                 try:
                     with self.writing(first.ctx) as conn:
-                        apply_together(conn, first.ctx, batch, _refusal)
+                        _apply_run(conn, batch)
                 except _Busy:
-                    for d in batch:
-                        d.outcome = ("busy", None)
-                except Exception:  # nothing of the set was committed: each goes alone (and meets its error)
-                    log.warning("a set of webhook deliveries was applied one by one instead", exc_info=True)
-                    for d in batch:
-                        d.outcome = None
+                    pass  # nothing was written: queued below
         for d in batch:
             try:
-                how, value = d.outcome or ("alone", None)
+                value = None if d.outcome is None else d.outcome[1]
                 if isinstance(value, InvalidInput):  # refused: a bad row of its own
                     raise value
-                d.future.set_result(value if isinstance(value, dict) else self._alone(d, busy=how == "busy"))
+                d.future.set_result(value if isinstance(value, dict) else self.enqueue(
+                    d.ctx, d.kind, d.rows, d.parsed, d.line_of, d.key, d.fingerprint))
             except Exception as exc:
                 d.future.set_exception(exc)
-
-    def _alone(self, d: Delivery, *, busy: bool = False) -> dict[str, Any]:
-        """Write one delivery in its own transaction, or queue it: while deliveries wait in the inbox (a new
-        one waits behind them, in arrival order), or when the write lock stays held (``busy``: a cycle)."""
-        if not busy and not self.queueing(d.ctx):
-            with self.writer:
-                try:
-                    with self.writing(d.ctx) as conn:
-                        return _apply_in(conn, d.ctx, d.kind, d.parsed, d.line_of, d.key, d.fingerprint)
-                except _Busy:
-                    pass  # queued below
-        return self.enqueue(d.ctx, d.kind, d.rows, d.parsed, d.line_of, d.key, d.fingerprint)
 
     def queueing(self, ctx: Context) -> bool:
         """Whether deliveries wait in the queue (then the drainer runs)."""
@@ -467,29 +477,17 @@ class Inbox:
                 with self.writing(ctx) as conn:
                     waiting = [(row, self._queued_delivery(ctx, row)) for row in queued]
                     while waiting:
-                        batch = together(waiting[0][1], [d for _, d in waiting[1:]])
-                        run, waiting = waiting[:len(batch)], waiting[len(batch):]  # a set is a run
-                        if len(batch) > 1:
-                            try:
-                                with conn.begin_nested():
-                                    apply_together(conn, ctx, batch, _refusal)
-                            except Exception:  # the set's savepoint is undone: each goes alone
-                                log.warning("a set of queued deliveries was applied one by one", exc_info=True)
-                                for d in batch:
-                                    d.outcome = None
-                        for row, d in run:
-                            _, value = d.outcome or ("alone", None)
-                            try:
-                                if isinstance(value, InvalidInput):  # refused within its set
-                                    raise value
-                                if not isinstance(value, dict):  # alone, in a savepoint of its own
-                                    with conn.begin_nested():
-                                        _apply_in(conn, ctx, d.kind, d.parsed, d.line_of, d.key, d.fingerprint)
+                        run = together(waiting[0][1], [d for _, d in waiting[1:]])
+                        _apply_run(conn, run)
+                        for row, d in waiting[:len(run)]:  # a set is a run: the first len(run) waiting
+                            value = None if d.outcome is None else d.outcome[1]
+                            if isinstance(value, dict):
                                 done.append(row.id)
-                            except InvalidInput as exc:
+                            elif isinstance(value, InvalidInput):
                                 with self._inbox_write, self.engine.begin() as inbox:
                                     inbox.execute(webhook_inbox.update().where(webhook_inbox.c.id == row.id)
-                                                  .values(error="; ".join([exc.message, *exc.details])))
+                                                  .values(error="; ".join([value.message, *value.details])))
+                        waiting = waiting[len(run):]
             except _Busy:
                 return 0
             self.drained(done)
