@@ -11,7 +11,6 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, insert, select
 
-from dynbooks.services import webhooks
 from dynbooks.services.webhooks import Inbox, inbox_of
 from dynbooks.store.db import lock_cycle, write
 from dynbooks.store.schema import activities, idempotency, webhook_inbox
@@ -98,15 +97,7 @@ def test_the_queue_is_applied_without_another_delivery_once_the_lock_is_free(cli
 
 @pytest.mark.backend("sqlite")
 def test_queued_deliveries_are_drained_as_one_set_each_exactly_once(
-        client: TestClient, org: Org, monkeypatch: pytest.MonkeyPatch) -> None:
-    sets: list[int] = []
-    real = webhooks.apply_together
-
-    def spy(conn: Any, ctx: Any, batch: list[Any], refusal: Any) -> None:
-        sets.append(len(batch))
-        real(conn, ctx, batch, refusal)
-
-    monkeypatch.setattr(webhooks, "apply_together", spy)
+        client: TestClient, org: Org, webhook_sets: list[int]) -> None:
     cycle = _holding_the_cycle_lock(org)
     try:
         answers = [client.post("/api/webhooks/activities", json=_activity(org, f"q-{i}"),
@@ -115,7 +106,7 @@ def test_queued_deliveries_are_drained_as_one_set_each_exactly_once(
     finally:
         cycle.__exit__(None, None, None)
     assert _settled(inbox_of(org.world.ctx()))
-    assert sets == [5]  # the drainer took the five queued deliveries as one set
+    assert webhook_sets == [5]  # the drainer took the five queued deliveries as one set
     assert _count(org, activities) == 5 and _count(org, idempotency) == 5
     for i in range(5):  # each answer stored under its key, as if applied alone
         again = client.post("/api/webhooks/activities", json=_activity(org, f"q-{i}"), headers=_admin(org, f"q-{i}"))
