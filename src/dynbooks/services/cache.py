@@ -82,15 +82,6 @@ class VersionedCache(Generic[T]):
                     self._entries.popitem(last=False)
         return answer.value
 
-    def peek(self, key: Hashable, now: Now) -> tuple[bool, T | None]:
-        """``(True, answer)`` on a hit, ``(False, None)`` otherwise; never computes, and answers ``(False,
-        None)`` at once when reading the version is a round trip (PostgreSQL): an async caller can answer a
-        hit without a thread, and ``get`` the rest in one."""
-        if not self.versions.local:
-            return False, None
-        hit = self._hit(key, self.versions.current(), now)
-        return (True, hit.answer.value) if hit is not None else (False, None)
-
     def _hit(self, key: Hashable, version: str, now: Now) -> _Entry[T] | None:
         with self._lock:
             entry = self._entries.get(key)
